@@ -1,0 +1,89 @@
+"""textmine: keyword extraction and topic modeling, offline, on a CPU.
+
+>>> import textmine
+>>> textmine.Keyword("topic model", 0.8).text
+'topic model'
+
+Heavy libraries (torch, sentence-transformers, llama.cpp, UMAP ...) are imported
+only when a feature that needs them is first used, so ``import textmine`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._types import Keyword
+from .errors import (
+    DependencyError,
+    EmptyCorpusError,
+    InputError,
+    LLMOutputError,
+    ModelLoadError,
+    ModelNotFoundError,
+    NotFittedError,
+    PersistenceError,
+    TextmineError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first access)
+_LAZY = {
+    "KeywordExtractor": "textmine.keywords",
+    "LLMKeywordExtractor": "textmine.keywords",
+    "HybridKeywordExtractor": "textmine.keywords",
+    "TopicModel": "textmine.topics",
+    "Topic": "textmine.topics",
+    "TopicLabeler": "textmine.topics",
+    "LLM": "textmine.llm",
+    "load_llm": "textmine.llm",
+    "get_embedder": "textmine.embed",
+    "evaluation": "textmine.evaluation",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import evaluation
+    from .embed import get_embedder
+    from .keywords import HybridKeywordExtractor, KeywordExtractor, LLMKeywordExtractor
+    from .llm import LLM, load_llm
+    from .topics import Topic, TopicLabeler, TopicModel
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'textmine' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module.endswith("." + name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "Keyword",
+    "KeywordExtractor",
+    "LLMKeywordExtractor",
+    "HybridKeywordExtractor",
+    "TopicModel",
+    "Topic",
+    "TopicLabeler",
+    "LLM",
+    "load_llm",
+    "get_embedder",
+    "evaluation",
+    "TextmineError",
+    "InputError",
+    "EmptyCorpusError",
+    "NotFittedError",
+    "ModelNotFoundError",
+    "ModelLoadError",
+    "LLMOutputError",
+    "PersistenceError",
+    "DependencyError",
+    "__version__",
+]

@@ -1,0 +1,3 @@
+"""Evaluation metrics shipped with textmine (keyphrases and topics)."""
+
+from __future__ import annotations
