@@ -1,0 +1,585 @@
+"""The :class:`LLM` wrapper around ``llama_cpp.Llama``: constrained, deterministic, cached.
+
+>>> from textmine.llm import load_llm
+>>> llm = load_llm("default")                                   # doctest: +SKIP
+>>> llm.generate_list("List the sports mentioned.", "Tennis and golf on TV tonight.",
+...                   examples=[("A football match.", ["football"])])  # doctest: +SKIP
+['tennis', 'golf']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._cache import cache_root
+from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
+from . import grammar as G
+from . import prompts as P
+from .gguf import read_gguf_metadata
+from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
+
+_CACHE_VERSION = "1"
+_LOAD_LOCK = threading.Lock()
+_LLAMAS: dict[tuple[Any, ...], Any] = {}
+_INSTANCES: dict[tuple[Any, ...], LLM] = {}
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[io.StringIO]:
+    """Silence llama.cpp: C-level stderr (fd 2) and Python-level ``sys.stderr``; yields what was written."""
+    captured = io.StringIO()
+    try:
+        fd = sys.stderr.fileno() if hasattr(sys.stderr, "fileno") else 2
+    except (OSError, ValueError):
+        fd = 2
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no fd 2
+        saved = None
+    tmp = tempfile.TemporaryFile(mode="w+b")
+    old_stderr = sys.stderr
+    try:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        if saved is not None:
+            os.dup2(tmp.fileno(), 2)
+        sys.stderr = captured
+        yield captured
+    finally:
+        sys.stderr = old_stderr
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        captured.write(tmp.read().decode("utf-8", "replace"))
+        tmp.close()
+        del fd
+
+
+def _import_llama_cpp() -> Any:
+    # llama.cpp is built with OpenMP; spinning OpenMP workers make it 50-100x slower as soon as
+    # the cores are shared with anything else.  Must be set before the library is loaded.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise DependencyError(
+            f"llama-cpp-python is needed for LLM features but is not importable ({exc}). "
+            "Install it with `pip install llama-cpp-python` (it compiles llama.cpp; see docs/models.md)."
+        ) from None
+    return llama_cpp
+
+
+def _file_id(path: Path) -> str:
+    """Cheap, stable fingerprint of a (possibly multi-GB) file: size + hash of its head and tail."""
+    size = path.stat().st_size
+    h = hashlib.blake2b(digest_size=8)
+    h.update(str(size).encode())
+    with path.open("rb") as fh:
+        h.update(fh.read(4 << 20))
+        if size > 5 << 20:
+            fh.seek(-(1 << 20), os.SEEK_END)
+            h.update(fh.read())
+    return h.hexdigest()
+
+
+class ResponseCache:
+    """SQLite cache of raw LLM completions keyed by a hash of (model, prompt, grammar, settings)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._conn = self._open()
+        except sqlite3.DatabaseError:
+            self.path.unlink(missing_ok=True)
+            self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS llm (key TEXT PRIMARY KEY, model TEXT, text TEXT, "
+            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
+        )
+        return conn
+
+    def get(self, key: str) -> tuple[str, int, int] | None:
+        with self._lock:
+            try:
+                row = self._conn.execute(
+                    "SELECT text, prompt_tokens, completion_tokens FROM llm WHERE key=?", (key,)
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                return None
+        return (row[0], int(row[1]), int(row[2])) if row else None
+
+    def put(self, key: str, model: str, text: str, prompt_tokens: int, completion_tokens: int) -> None:
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO llm VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, model, text, prompt_tokens, completion_tokens, time.time()),
+                    )
+            except sqlite3.DatabaseError:  # a read-only or broken cache must not break generation
+                pass
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._conn.execute("SELECT COUNT(*) FROM llm").fetchone()[0]
+
+
+def _load_llama(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Any:
+    key = (str(path.resolve()), n_ctx, n_threads, n_batch, seed)
+    with _LOAD_LOCK:
+        if key in _LLAMAS:
+            return _LLAMAS[key]
+        llama_cpp = _import_llama_cpp()
+        with _quiet() as log:
+            try:
+                llama = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_batch=n_batch,
+                    seed=seed,
+                    verbose=False,
+                )
+            except Exception as exc:  # noqa: BLE001 - any loader failure -> typed error
+                err = exc
+            else:
+                err = None
+        if err is not None:
+            tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-600:]
+            raise ModelLoadError(
+                f"llama.cpp could not load {path}: {err}" + (f" (llama.cpp said: {tail})" if tail else "")
+            ) from None
+        _LLAMAS[key] = llama
+        return llama
+
+
+class LLM:
+    """A GGUF model run by llama.cpp, for short grammar-constrained outputs.
+
+    Parameters
+    ----------
+    model_path:
+        the ``.gguf`` file.
+    preset:
+        a :class:`~textmine.llm.presets.Preset` (settings, fallback chat template).
+    n_ctx:
+        context size (prompt + answer); defaults to the preset's, capped by the model's.
+    n_threads:
+        CPU threads (``$TEXTMINE_LLM_THREADS`` or all cores).
+    seed, temperature, repeat_penalty:
+        sampling; ``temperature=0`` (default) is greedy and deterministic.
+    cache:
+        ``True`` (``<cache root>/llm_responses.sqlite``), ``False`` or a directory.
+    chat:
+        force chat (``True``) or few-shot completion (``False``) prompts;
+        ``None`` follows the preset, else whether the GGUF has a chat template.
+
+    Example
+    -------
+    >>> llm = LLM.from_name("smollm2-135m")                       # doctest: +SKIP
+    >>> llm.generate_text("Give a short topic label.", "goal, match, striker, league")  # doctest: +SKIP
+    'Football'
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        preset: Preset | None = None,
+        n_ctx: int | None = None,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        seed: int = 0,
+        temperature: float = 0.0,
+        repeat_penalty: float = 1.1,
+        cache: bool | str | os.PathLike[str] = True,
+        chat: bool | None = None,
+    ):
+        self.path = Path(os.fspath(model_path)).expanduser()
+        self.metadata = read_gguf_metadata(self.path)  # ModelNotFoundError / ModelLoadError
+        self.preset = preset if preset is not None else preset_for_path(self.path)
+        train_ctx = int(self.metadata.get("context_length") or 2048)
+        want = n_ctx or (self.preset.n_ctx if self.preset else 4096)
+        self.n_ctx = int(min(want, train_ctx))
+        if self.n_ctx < 256:
+            raise InputError(f"n_ctx={self.n_ctx} is too small (need at least 256)")
+        env_threads = os.environ.get("TEXTMINE_LLM_THREADS")
+        self.n_threads = int(n_threads or (env_threads and int(env_threads)) or os.cpu_count() or 1)
+        self.n_batch = int(n_batch)
+        self.seed = int(seed)
+        self.temperature = float(temperature)
+        self.repeat_penalty = float(repeat_penalty)
+        self._llama = _load_llama(self.path, self.n_ctx, self.n_threads, self.n_batch, self.seed)
+        self._lock = threading.RLock()
+        self._cache_setting = cache
+        self._cache: ResponseCache | None = None
+        self._grammars: dict[str, Any] = {}
+        self._stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0}
+
+        name = self.preset.name if self.preset else "gguf"
+        self.model_id = f"{name}:{self.metadata.get('general.name') or self.path.stem}:{_file_id(self.path)}"
+        template = self.metadata.get("chat_template") or (self.preset.chat_template if self.preset else None)
+        if chat is None and self.preset is not None and self.preset.chat is not None:
+            chat = self.preset.chat
+        if chat is None:
+            chat = bool(template)
+        if chat and not template:
+            raise ModelLoadError(f"{self.path} has no chat template; use chat=False (few-shot completion prompts)")
+        self.chat_template: str | None = template if chat else None
+        self.is_chat = bool(chat)
+        llm = self._llama
+        self._bos_id = int(llm.token_bos())
+        self._eos_id = int(llm.token_eos())
+        self._bos_text = self._token_text(self._bos_id) or (self.preset.bos_token if self.preset else "")
+        self._eos_text = self._token_text(self._eos_id) or (self.preset.eos_token if self.preset else "")
+        add_bos = self.metadata.get("tokenizer.ggml.add_bos_token")
+        self._add_bos = bool(add_bos) if add_bos is not None else self._bos_id >= 0
+        self.stop = tuple(self.preset.stop) if self.preset else ()
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_name(cls, model: str | os.PathLike[str] = "default", **kwargs: Any) -> LLM:
+        """Build from a preset name or a GGUF path (see :func:`load_llm`, which memoises)."""
+        allow_download = kwargs.pop("allow_download", None)
+        path = resolve_model_path(model, allow_download=allow_download)
+        preset = None
+        if isinstance(model, str) and canonical_name(model) is not None:
+            preset = get_preset(model)
+        return cls(path, preset=preset, **kwargs)
+
+    def _token_text(self, tok: int) -> str:
+        if tok is None or tok < 0:
+            return ""
+        try:
+            return self._llama.detokenize([tok], special=True).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001
+            return ""
+
+    # ------------------------------------------------------------------ tokens
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        """Token ids of ``text`` (no BOS)."""
+        if not text:
+            return []
+        return list(self._llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=special))
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens of ``text`` with the model's tokenizer (no BOS)."""
+        if not isinstance(text, str):
+            raise InputError(f"text must be a str, got {type(text).__name__}")
+        return len(self.tokenize(text))
+
+    def truncate(self, text: str, max_tokens: int) -> str:
+        """The longest prefix of ``text`` (cut at a token boundary) that has at most ``max_tokens`` tokens."""
+        if not isinstance(text, str):
+            raise InputError(f"text must be a str, got {type(text).__name__}")
+        if max_tokens <= 0:
+            return ""
+        toks = self.tokenize(text)
+        if len(toks) <= max_tokens:
+            return text
+        n = max_tokens
+        while n > 0:
+            out = self._llama.detokenize(toks[:n]).decode("utf-8", "ignore")
+            if not text[:1].isspace():
+                out = out.lstrip()
+            if self.count_tokens(out) <= max_tokens:
+                return out
+            n -= 1
+        return ""
+
+    # ------------------------------------------------------------------ prompts
+
+    def _prompt_text(self, instruction: str, examples: Sequence[tuple[str, str]], text: str) -> str:
+        if self.is_chat:
+            assert self.chat_template is not None
+            msgs = P.chat_messages(instruction, examples, text)
+            return P.render_chat(self.chat_template, msgs, bos_token=self._bos_text, eos_token=self._eos_text)
+        return P.few_shot_prompt(instruction, examples, text)
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        special = self.is_chat  # template control tokens (<|im_start|>, [INST] ...) are special tokens
+        if self._bos_text and prompt.startswith(self._bos_text) and special:
+            prompt = prompt[len(self._bos_text) :]
+        toks = self.tokenize(prompt, special=special)
+        if self._add_bos and self._bos_id >= 0:
+            toks = [self._bos_id, *toks]
+        return toks
+
+    def build_prompt(
+        self, instruction: str, text: str, examples: Sequence[tuple[str, str]], max_tokens: int
+    ) -> tuple[str, list[int]]:
+        """Prompt text and tokens with ``text`` truncated so that prompt + ``max_tokens`` fits ``n_ctx``.
+
+        Examples are dropped (last first) when even an empty text would not fit.
+        """
+        budget = self.n_ctx - max_tokens - 4
+        examples = list(examples)
+        while True:
+            fixed = len(self._prompt_tokens(self._prompt_text(instruction, examples, "")))
+            if fixed < budget or not examples:
+                break
+            examples.pop()
+        if fixed >= budget:
+            raise InputError(
+                f"the instruction alone needs {fixed} tokens; with max_tokens={max_tokens} it does not fit "
+                f"the context of {self.n_ctx} tokens"
+            )
+        room = budget - fixed
+        body = text
+        for _ in range(8):
+            body = self.truncate(body, room)
+            prompt = self._prompt_text(instruction, examples, body)
+            toks = self._prompt_tokens(prompt)
+            if len(toks) <= budget:
+                return prompt, toks
+            room -= len(toks) - budget + 4
+        raise InputError("could not fit the prompt into the context window")  # pragma: no cover
+
+    # ------------------------------------------------------------------ generation
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        if self._cache_setting is False:
+            return None
+        if self._cache is None:
+            root = (
+                cache_root()
+                if self._cache_setting is True
+                else Path(os.fspath(self._cache_setting)).expanduser()
+            )
+            self._cache = ResponseCache(root / "llm_responses.sqlite")
+        return self._cache
+
+    def _grammar(self, text: str) -> Any:
+        g = self._grammars.get(text)
+        if g is not None:
+            return g
+        llama_cpp = _import_llama_cpp()
+        # an invalid grammar makes llama.cpp return NULL (and would crash the sampler chain): check first
+        with _quiet() as log:
+            smpl = llama_cpp.llama_sampler_init_grammar(self._llama._model.vocab, text.encode("utf-8"), b"root")
+        if not smpl:
+            raise InputError(f"invalid GBNF grammar: {log.getvalue().strip()[-300:]}\n{text[:500]}")
+        llama_cpp.llama_sampler_free(smpl)
+        g = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
+        self._grammars[text] = g
+        return g
+
+    def complete(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> str:
+        """Raw completion for prompt tokens under a GBNF grammar (disk-cached)."""
+        settings = {
+            "v": _CACHE_VERSION,
+            "t": self.temperature,
+            "rp": self.repeat_penalty,
+            "seed": self.seed,
+            "max": max_tokens,
+            "n_ctx": self.n_ctx,
+        }
+        key = hashlib.sha256(
+            json.dumps([self.model_id, prompt_tokens, grammar, settings], separators=(",", ":")).encode()
+        ).hexdigest()
+        with self._lock:
+            self._stats["calls"] += 1
+            cache = self.cache
+            hit = cache.get(key) if cache is not None else None
+            if hit is not None:
+                self._stats["cache_hits"] += 1
+                return hit[0]
+            if len(prompt_tokens) + max_tokens > self.n_ctx:
+                raise InputError(
+                    f"prompt ({len(prompt_tokens)} tokens) + max_tokens ({max_tokens}) exceeds n_ctx={self.n_ctx}"
+                )
+            gram = self._grammar(grammar) if grammar else None
+            t0 = time.perf_counter()
+            with _quiet():
+                out = self._llama.create_completion(
+                    prompt=prompt_tokens,
+                    max_tokens=max_tokens,
+                    temperature=self.temperature,
+                    top_k=40,
+                    top_p=1.0,
+                    min_p=0.0,
+                    repeat_penalty=self.repeat_penalty,
+                    seed=self.seed,
+                    stop=list(self.stop) or None,
+                    grammar=gram,
+                )
+            self._stats["seconds"] += time.perf_counter() - t0
+            text = out["choices"][0]["text"]
+            usage = out.get("usage") or {}
+            n_prompt = int(usage.get("prompt_tokens", len(prompt_tokens)))
+            n_completion = int(usage.get("completion_tokens", 0))
+            self._stats["prompt_tokens"] += n_prompt
+            self._stats["completion_tokens"] += n_completion
+            if cache is not None:
+                cache.put(key, self.model_id, text, n_prompt, n_completion)
+            return text
+
+    @staticmethod
+    def _check_text(name: str, value: Any) -> str:
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a str, got {type(value).__name__}")
+        return value
+
+    def generate_list(
+        self,
+        instruction: str,
+        text: str,
+        *,
+        examples: Sequence[tuple[str, Sequence[str]]] = (),
+        max_items: int = 10,
+        max_item_chars: int = 60,
+        choices: Sequence[str] | None = None,
+        max_tokens: int | None = None,
+    ) -> list[str]:
+        """A grammar-constrained JSON list of short strings about ``text``.
+
+        ``examples`` are ``(text, answer_list)`` pairs shown to the model
+        (chat turns for chat models, few-shot blocks for base models).
+        ``choices`` restricts every item to exactly one of the given strings.
+        ``text`` is truncated by tokens to fit the context.  The result is
+        validated, whitespace-normalised and de-duplicated; a blank text gives
+        ``[]`` without calling the model.
+        """
+        instruction = self._check_text("instruction", instruction)
+        text = self._check_text("text", text)
+        if not text.strip():
+            return []
+        if choices is not None:
+            options = G.normalize_choices(choices)
+            g = G.choices_grammar(options, max_items, min_items=1)
+            longest = max(self.count_tokens(json.dumps(c, ensure_ascii=False)) for c in options)
+            need = min(max_items, len(options)) * (longest + 2) + 4
+        else:
+            options = None
+            g = G.string_list_grammar(max_items, max_item_chars, min_items=1)
+            need = max_items * (max_item_chars // 3 + 4) + 4
+        if max_tokens is None:
+            max_tokens = min(need, max(64, self.n_ctx // 4))
+        G._check_bounds(max_items, max_item_chars)
+        shots = [(t, P.format_list_answer(list(a))) for t, a in examples]
+        _, toks = self.build_prompt(instruction, text, shots, max_tokens)
+        raw = self.complete(toks, g, max_tokens)
+        try:
+            return G.parse_string_list(raw, max_items=max_items, max_item_chars=max_item_chars, choices=options)
+        except LLMOutputError:
+            raise LLMOutputError(f"{self.model_id} produced an unusable list: {raw[:200]!r}") from None
+
+    def generate_text(
+        self,
+        instruction: str,
+        text: str,
+        *,
+        examples: Sequence[tuple[str, str]] = (),
+        max_chars: int = 60,
+        max_tokens: int | None = None,
+    ) -> str:
+        """One short grammar-bounded string (e.g. a topic label) about ``text``; ``""`` for a blank text."""
+        instruction = self._check_text("instruction", instruction)
+        text = self._check_text("text", text)
+        if not text.strip():
+            return ""
+        g = G.single_string_grammar(max_chars)
+        if max_tokens is None:
+            max_tokens = min(max_chars // 2 + 8, max(32, self.n_ctx // 4))
+        shots = [(t, P.format_text_answer(a)) for t, a in examples]
+        _, toks = self.build_prompt(instruction, text, shots, max_tokens)
+        raw = self.complete(toks, g, max_tokens)
+        return G.parse_single_string(raw, max_chars=max_chars)
+
+    # ------------------------------------------------------------------ misc
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counters since load: calls, cache_hits, prompt_tokens, completion_tokens, seconds."""
+        return dict(self._stats)
+
+    def reset_stats(self) -> None:
+        for k in self._stats:
+            self._stats[k] = 0.0 if k == "seconds" else 0
+
+    def __repr__(self) -> str:
+        return f"LLM({self.model_id!r}, n_ctx={self.n_ctx}, chat={self.is_chat})"
+
+    # an LLM is shared, not copied (sklearn.clone deep-copies params)
+    def __deepcopy__(self, memo: dict[int, Any]) -> LLM:
+        return self
+
+    def __copy__(self) -> LLM:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_reload, (str(self.path), self.preset.name if self.preset else None, self._init_kwargs()))
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {
+            "n_ctx": self.n_ctx,
+            "n_threads": self.n_threads,
+            "n_batch": self.n_batch,
+            "seed": self.seed,
+            "temperature": self.temperature,
+            "repeat_penalty": self.repeat_penalty,
+            "cache": self._cache_setting,
+            "chat": self.is_chat,
+        }
+
+
+def _reload(path: str, preset: str | None, kwargs: dict[str, Any]) -> LLM:
+    return LLM(path, preset=get_preset(preset) if preset else None, **kwargs)
+
+
+def load_llm(
+    model: str | os.PathLike[str] | LLM | None = "default",
+    *,
+    allow_download: bool | None = None,
+    **kwargs: Any,
+) -> LLM:
+    """Return an :class:`LLM` for a preset name, a GGUF path or an existing LLM (memoised per process).
+
+    >>> llm = load_llm("default")                 # doctest: +SKIP
+    >>> llm.is_chat, llm.n_ctx                    # doctest: +SKIP
+    (False, 4096)
+    """
+    if isinstance(model, LLM):
+        return model
+    if model is None:
+        model = "default"
+    if not isinstance(model, (str, os.PathLike)):
+        raise InputError(f"llm must be a preset name, a .gguf path or an LLM, got {type(model).__name__}")
+    name = os.fspath(model)
+    canon = canonical_name(name)
+    key = (canon or str(Path(name).expanduser().resolve()), tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    with _LOAD_LOCK:
+        inst = _INSTANCES.get(key)
+    if inst is not None:
+        return inst
+    inst = LLM.from_name(canon or name, allow_download=allow_download, **kwargs)
+    with _LOAD_LOCK:
+        return _INSTANCES.setdefault(key, inst)
+
+
+__all__ = ["LLM", "load_llm", "ResponseCache"]
