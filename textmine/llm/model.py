@@ -413,6 +413,9 @@ class LLM:
                 )
             gram = self._grammar(grammar) if grammar else None
             t0 = time.perf_counter()
+            # full prompt evaluation every call: reusing a KV-cache prefix changes the batching of
+            # the prompt, which changes logits slightly and makes greedy output order-dependent
+            self._llama.reset()
             with _quiet():
                 out = self._llama.create_completion(
                     prompt=prompt_tokens,
