@@ -312,20 +312,22 @@ class LLM:
     # ------------------------------------------------------------------ prompts
 
     def _prompt_text(self, instruction: str, examples: Sequence[tuple[str, str]], text: str) -> str:
-        if self.is_chat:
-            assert self.chat_template is not None
-            msgs = P.chat_messages(instruction, examples, text)
-            return P.render_chat(self.chat_template, msgs, bos_token=self._bos_text, eos_token=self._eos_text)
-        return P.few_shot_prompt(instruction, examples, text)
+        return P.task_prompt(
+            instruction,
+            examples,
+            text,
+            chat_template=self.chat_template if self.is_chat else None,
+            bos_token=self._bos_text,
+            eos_token=self._eos_text,
+        )
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
         special = self.is_chat  # template control tokens (<|im_start|>, [INST] ...) are special tokens
-        if self._bos_text and prompt.startswith(self._bos_text) and special:
-            prompt = prompt[len(self._bos_text) :]
+        add_bos = self._add_bos and self._bos_id >= 0
+        if add_bos and special and self._bos_text and prompt.startswith(self._bos_text):
+            prompt = prompt[len(self._bos_text) :]  # the template wrote the BOS text: one BOS token only
         toks = self.tokenize(prompt, special=special)
-        if self._add_bos and self._bos_id >= 0:
-            toks = [self._bos_id, *toks]
-        return toks
+        return [self._bos_id, *toks] if add_bos else toks
 
     def build_prompt(
         self, instruction: str, text: str, examples: Sequence[tuple[str, str]], max_tokens: int

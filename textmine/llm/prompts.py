@@ -179,6 +179,26 @@ def chat_messages(
     return msgs
 
 
+def task_prompt(
+    instruction: str,
+    examples: Sequence[tuple[str, str]],
+    text: str,
+    *,
+    chat_template: str | None,
+    bos_token: str = "",
+    eos_token: str = "",
+) -> str:
+    """The exact prompt text an :class:`~textmine.llm.LLM` sends (before tokenisation).
+
+    With a ``chat_template`` the examples become user/assistant turns rendered
+    through the template; without one it is a few-shot completion prompt.
+    """
+    if chat_template:
+        msgs = chat_messages(instruction, examples, text)
+        return render_chat(chat_template, msgs, bos_token=bos_token, eos_token=eos_token)
+    return few_shot_prompt(instruction, examples, text)
+
+
 def format_list_answer(items: Sequence[str]) -> str:
     """An example answer in the exact shape the list grammar produces."""
     return json.dumps([str(i) for i in items], ensure_ascii=False)
@@ -193,6 +213,7 @@ __all__ = [
     "merge_system",
     "few_shot_prompt",
     "chat_messages",
+    "task_prompt",
     "format_list_answer",
     "format_text_answer",
     "ChatTemplateError",
