@@ -1,0 +1,40 @@
+"""Assemble docs/benchmarks.md from the sections the benchmark scripts write.
+
+Each script in benchmarks/ writes docs/benchmarks/<name>.md (with the command that produced it, the machine and
+the date). This script concatenates them, in a fixed order, under a common header:
+
+    python benchmarks/assemble_docs.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDER = ["embedding_llm", "keywords", "topics"]
+
+HEADER = """# Benchmarks
+
+Every number here was produced by a script in `benchmarks/` on the project's standard machine
+(2 CPU cores, 24 GiB, no GPU), with the peers (KeyBERT, YAKE, KeyLLM, BERTopic, LDA) re-measured in the same run.
+Each section gives the command that produced it. Data: `../shared/data` (see its README for provenance).
+Regenerate this page with `python benchmarks/assemble_docs.py` after running the benchmarks.
+"""
+
+
+def main() -> None:
+    sections_dir = ROOT / "docs" / "benchmarks"
+    names = [n for n in ORDER if (sections_dir / f"{n}.md").is_file()]
+    names += sorted(p.stem for p in sections_dir.glob("*.md") if p.stem not in ORDER)
+    parts = [HEADER]
+    for name in names:
+        text = (sections_dir / f"{name}.md").read_text(encoding="utf-8").strip()
+        # demote the section's own title levels by one so the page has a single H1
+        lines = ["#" + ln if ln.startswith("#") else ln for ln in text.splitlines()]
+        parts.append("\n".join(lines))
+    (ROOT / "docs" / "benchmarks.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    print(f"wrote docs/benchmarks.md from {len(names)} sections: {', '.join(names)}")
+
+
+if __name__ == "__main__":
+    main()
