@@ -30,7 +30,11 @@ def main() -> None:
     for name in names:
         text = (sections_dir / f"{name}.md").read_text(encoding="utf-8").strip()
         # demote the section's own title levels by one so the page has a single H1
-        lines = ["#" + ln if ln.startswith("#") else ln for ln in text.splitlines()]
+        lines, fenced = [], False
+        for ln in text.splitlines():
+            if ln.startswith("```"):
+                fenced = not fenced
+            lines.append("#" + ln if ln.startswith("#") and not fenced else ln)
         parts.append("\n".join(lines))
     (ROOT / "docs" / "benchmarks.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
     print(f"wrote docs/benchmarks.md from {len(names)} sections: {', '.join(names)}")
