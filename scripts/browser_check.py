@@ -139,6 +139,8 @@ def check_html(
                 "return t ? {dcl: t.domContentLoadedEventEnd, load: t.loadEventEnd} : null;"
             )
             if screenshot is not None:
+                height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+                driver.set_window_size(1400, max(1000, min(height + 40, 6000)))
                 time.sleep(0.5)  # let plotly finish its transitions
                 driver.save_screenshot(str(screenshot))
             console = driver.get_log("browser")

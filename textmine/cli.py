@@ -404,16 +404,14 @@ def _topic_label_map(model: Any) -> dict[int, str]:
 
 
 def _topic_metrics(model: Any, texts: list[str], assigned: Sequence[int], gold: Sequence[str] | None) -> dict[str, float]:
-    from . import evaluation as ev
+    from .report import topic_metrics
 
-    fn = getattr(ev, "evaluate_topics", None)
-    if fn is not None:
-        return dict(fn(model, texts, gold_labels=gold, labels=list(assigned)))
-    return {}
+    return topic_metrics(model, texts, assigned, gold)
 
 
 def _print_metrics(metrics: dict[str, Any], title: str = "metrics") -> None:
-    rows = [[k, f"{v:.4f}" if isinstance(v, float) else v] for k, v in metrics.items()]
+    rows = [[k, str(int(v)) if k == "n_topics" else f"{v:.4f}" if isinstance(v, float) else v]
+            for k, v in metrics.items()]
     print_table(title, ["metric", "value"], rows)
 
 

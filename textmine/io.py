@@ -356,7 +356,7 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False, kind
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
-        return "; ".join(_csv_cell(v) if not isinstance(v, str) else v for v in value)
+        return "; ".join(str(_csv_cell(v)) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     if value is None:
