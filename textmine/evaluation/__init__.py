@@ -1,3 +1,5 @@
 """Evaluation metrics shipped with textmine (keyphrases and topics)."""
 
 from __future__ import annotations
+
+from .keyphrases import *  # noqa: F401,F403

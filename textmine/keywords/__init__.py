@@ -1,0 +1,13 @@
+"""Keyword / keyphrase extraction.
+
+>>> from textmine.keywords import KeywordExtractor
+>>> KeywordExtractor(top_n=5).top_n
+5
+"""
+
+from __future__ import annotations
+
+from .embedding import KeywordExtractor
+
+__all__ = ["KeywordExtractor"]
+# The LLM-based extractors (llm.py, hybrid.py) add their imports below.

@@ -1,0 +1,470 @@
+"""Embedding-based keyword extraction (KeyBERT's idea, done fast and measured).
+
+>>> from textmine import KeywordExtractor
+>>> kx = KeywordExtractor(top_n=3)
+>>> kws = kx.extract("Topic models find latent topics in a corpus of documents. "
+...                  "A topic model assigns each document a mixture of topics.")
+>>> len(kws), kws[0].text in {"topic models", "latent topics", "topic"}
+(3, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._base import TextmineEstimator
+from .._types import Keyword
+from .._validation import as_document, as_documents, is_blank
+from ..errors import InputError
+from .candidates import Candidate, extract_candidates, match_candidates, resolve_stop_words, tokenize
+
+__all__ = ["KeywordExtractor"]
+
+_METHODS = ("mmr", "maxsum")
+_CANDIDATE_METHODS = ("auto", "pos", "ngrams")
+_CHUNK_WORDS = 200  # doc embedding: sentence-aligned chunks of at most this many words
+_MAX_CHUNKS = 16  # very long docs: this many evenly spaced chunks are embedded
+
+
+def _check_ngram_range(value: Any) -> tuple[int, int]:
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise InputError(f"ngram_range must be a pair (min_n, max_n), got {value!r}") from None
+    if (
+        isinstance(lo, bool)
+        or isinstance(hi, bool)
+        or not isinstance(lo, int)
+        or not isinstance(hi, int)
+        or lo < 1
+        or hi < lo
+    ):
+        raise InputError(f"ngram_range must be integers 1 <= min_n <= max_n, got {value!r}")
+    return lo, hi
+
+
+def _phrase_list(value: Any, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"{name} must be a list of phrases, not a single string")
+    try:
+        items = list(value)
+    except TypeError:
+        raise InputError(f"{name} must be a list of phrases, got {type(value).__name__}") from None
+    out = []
+    for i, item in enumerate(items):
+        text = as_document(item, i)
+        if text.strip():
+            out.append(text.strip())
+    return out
+
+
+class KeywordExtractor(TextmineEstimator):
+    """Extract keyphrases by embedding similarity, with position, length and corpus priors.
+
+    Candidates are noun-phrase chunks (or n-grams) that never cross punctuation
+    or sentence breaks and never start or end with a stop word.  Each unique
+    candidate of a batch is embedded once, with the packaged all-MiniLM-L6-v2
+    model (and the on-disk embedding cache).  A candidate's score is
+
+    ``cos(candidate, document) * position_prior ** position_weight * tf * idf ** idf_weight``
+    ``+ length_weight * [phrase has 2+ words]``
+
+    where ``position_prior = 1 / log2(2 + index of its first word)`` (earlier is
+    better, as in EmbedRank/PositionRank), ``tf`` is ``1 + frequency_weight *
+    log(count in the document)`` and ``idf`` is learned by :meth:`fit` (1 when
+    not fitted).  Then a redundancy filter (``drop_nested``) ranks a phrase that
+    is part of a better-ranked keyword last.  The ranking is optionally
+    diversified with MMR or Max Sum Similarity.  The defaults were tuned on the
+    Inspec train split and the SemEval-2017 dev split (never on test sets).
+
+    Parameters
+    ----------
+    top_n:
+        number of keywords per document.
+    ngram_range:
+        ``(min_words, max_words)`` of a keyphrase.
+    diversity:
+        ``None`` (plain ranking) or a float in ``[0, 1]``: trade-off of relevance
+        against redundancy for ``diversity_method``.  0.5 is a good value.
+    diversity_method:
+        ``"mmr"`` (Maximal Marginal Relevance) or ``"maxsum"`` (Max Sum
+        Similarity: the least similar ``top_n`` among the best
+        ``top_n * (1 + 2 * diversity)`` candidates).
+    candidates:
+        optional fixed list of candidate phrases; only those that occur in a
+        document are ranked (compared after lower-casing and stemming) and the
+        returned text is your spelling.
+    seed_keywords:
+        optional phrases that steer the ranking towards a theme (the document
+        embedding is moved towards their mean embedding by ``seed_weight``).
+    seed_weight:
+        weight of the seed embedding, in ``[0, 1)`` (0.25 = KeyBERT's 3:1).
+    candidate_method:
+        ``"pos"`` (noun-phrase chunks from the POS tagger), ``"ngrams"`` or
+        ``"auto"`` (``"pos"`` when the tagger model is installed).
+    stop_words:
+        ``"english"``, a collection of words, or ``None``.
+    position_weight, length_weight, frequency_weight, idf_weight:
+        strength of the priors (0 switches a prior off; ``idf_weight`` only
+        acts after :meth:`fit`).
+    drop_nested:
+        rank a phrase contained in a better-ranked keyword last.
+    embedding_model:
+        ``"default"``, a local model folder or an :class:`~textmine.embed.Embedder`.
+    cache:
+        embedding cache: ``True`` (default location), ``False`` or a folder.
+    max_candidates:
+        at most this many candidates per document are embedded (the most
+        frequent, then the earliest); protects against very long documents.
+
+    Examples
+    --------
+    >>> from textmine import KeywordExtractor
+    >>> docs = ["Graph neural networks learn node embeddings from graph structure.",
+    ...         "Keyword extraction finds the key phrases of a document."]
+    >>> kx = KeywordExtractor(top_n=2).fit(docs)
+    >>> [len(kws) for kws in kx.transform(docs)]
+    [2, 2]
+    """
+
+    def __init__(
+        self,
+        top_n: int = 10,
+        ngram_range: tuple[int, int] = (1, 3),
+        diversity: float | None = None,
+        *,
+        diversity_method: str = "mmr",
+        candidates: Sequence[str] | None = None,
+        seed_keywords: Sequence[str] | None = None,
+        seed_weight: float = 0.25,
+        candidate_method: str = "auto",
+        stop_words: str | Collection[str] | None = "english",
+        position_weight: float = 0.5,
+        length_weight: float = 0.1,
+        frequency_weight: float = 0.5,
+        idf_weight: float = 0.25,
+        drop_nested: bool = True,
+        embedding_model: Any = "default",
+        cache: Any = True,
+        max_candidates: int = 300,
+    ):
+        self.top_n = top_n
+        self.ngram_range = ngram_range
+        self.diversity = diversity
+        self.diversity_method = diversity_method
+        self.candidates = candidates
+        self.seed_keywords = seed_keywords
+        self.seed_weight = seed_weight
+        self.candidate_method = candidate_method
+        self.stop_words = stop_words
+        self.position_weight = position_weight
+        self.length_weight = length_weight
+        self.frequency_weight = frequency_weight
+        self.idf_weight = idf_weight
+        self.drop_nested = drop_nested
+        self.embedding_model = embedding_model
+        self.cache = cache
+        self.max_candidates = max_candidates
+
+    # ------------------------------------------------------------------ checks
+    def _settings(self) -> dict[str, Any]:
+        from .._validation import check_positive_int
+
+        top_n = check_positive_int(self.top_n, "top_n")
+        ngram_range = _check_ngram_range(self.ngram_range)
+        diversity = self.diversity
+        if diversity is not None:
+            if isinstance(diversity, bool) or not isinstance(diversity, (int, float)) or not (
+                0.0 <= float(diversity) <= 1.0
+            ):
+                raise InputError(f"diversity must be None or a number in [0, 1], got {diversity!r}")
+            diversity = float(diversity)
+        if self.diversity_method not in _METHODS:
+            raise InputError(f"diversity_method must be one of {_METHODS}, got {self.diversity_method!r}")
+        if self.candidate_method not in _CANDIDATE_METHODS:
+            raise InputError(
+                f"candidate_method must be one of {_CANDIDATE_METHODS}, got {self.candidate_method!r}"
+            )
+        for name in ("position_weight", "length_weight", "frequency_weight", "idf_weight"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
+        sw = self.seed_weight
+        if isinstance(sw, bool) or not isinstance(sw, (int, float)) or not (0.0 <= sw < 1.0):
+            raise InputError(f"seed_weight must be a number in [0, 1), got {sw!r}")
+        try:
+            stop = resolve_stop_words(self.stop_words)
+        except (ValueError, TypeError) as exc:
+            raise InputError(str(exc)) from None
+        return {
+            "top_n": top_n,
+            "ngram_range": ngram_range,
+            "diversity": diversity,
+            "stop": stop,
+            "max_candidates": check_positive_int(self.max_candidates, "max_candidates"),
+        }
+
+    def _embedder(self) -> Any:
+        from ..embed import get_embedder
+
+        return get_embedder(self.embedding_model, cache=self.cache)
+
+    def _candidates_of(
+        self, doc: str, settings: dict[str, Any], user: list[str] | None
+    ) -> list[Candidate]:
+        if is_blank(doc):
+            return []
+        if user is not None:
+            cands = match_candidates(doc, user)
+        else:
+            cands = extract_candidates(
+                doc,
+                ngram_range=settings["ngram_range"],
+                stop_words=settings["stop"],
+                method=self.candidate_method,
+            )
+        if len(cands) > settings["max_candidates"]:
+            keep = sorted(cands, key=lambda c: (-c.count, c.first))[: settings["max_candidates"]]
+            cands = sorted(keep, key=lambda c: c.first)
+        return cands
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, docs: Sequence[str], y: Any = None) -> KeywordExtractor:
+        """Learn corpus statistics: the document frequency of every candidate phrase.
+
+        Optional: :meth:`transform` works without it (no corpus prior then).
+        Empty documents are accepted; an empty corpus raises
+        :class:`~textmine.errors.EmptyCorpusError`.
+        """
+        docs = as_documents(docs)
+        settings = self._settings()
+        user = _phrase_list(self.candidates, "candidates")
+        df: dict[str, int] = {}
+        for doc in docs:
+            for c in self._candidates_of(doc, settings, user):
+                df[c.key] = df.get(c.key, 0) + 1
+        self.document_frequency_ = df
+        self.n_documents_ = len(docs)
+        return self
+
+    def _idf(self, keys: Sequence[str]) -> np.ndarray:
+        df = getattr(self, "document_frequency_", None)
+        if df is None or self.idf_weight == 0:
+            return np.ones(len(keys), dtype=np.float64)
+        n = self.n_documents_
+        idf = np.array([math.log((1 + n) / (1 + df.get(k, 0))) + 1.0 for k in keys])
+        # scaled so that a phrase seen in no other document has weight 1
+        return idf / (math.log(1 + n) + 1.0)
+
+    # ------------------------------------------------------------------ transform
+    def transform(
+        self,
+        docs: Sequence[str],
+        *,
+        candidates: Sequence[str] | None = None,
+        seed_keywords: Sequence[str] | None = None,
+    ) -> list[list[Keyword]]:
+        """Keywords of each document, best first (``[]`` for an empty document).
+
+        ``candidates`` / ``seed_keywords`` override the constructor's for this call.
+        A document's keywords depend only on the document itself and on what
+        :meth:`fit` learned, never on the other documents of the batch.
+        """
+        docs = as_documents(docs, allow_empty_corpus=True)
+        if not docs:
+            return []
+        settings = self._settings()
+        user = _phrase_list(candidates if candidates is not None else self.candidates, "candidates")
+        seeds = _phrase_list(
+            seed_keywords if seed_keywords is not None else self.seed_keywords, "seed_keywords"
+        )
+        per_doc = [self._candidates_of(d, settings, user) for d in docs]
+        chunks = [_doc_chunks(d) if c else [] for d, c in zip(docs, per_doc)]
+
+        # one encode call: every unique text of the batch is embedded once
+        texts: dict[str, int] = {}
+        for cands, chs in zip(per_doc, chunks):
+            for t in chs:
+                texts.setdefault(t, len(texts))
+            for c in cands:
+                texts.setdefault(c.text, len(texts))
+        for s in seeds or ():
+            texts.setdefault(s, len(texts))
+        if not texts:
+            return [[] for _ in docs]
+        emb = self._embedder().encode(list(texts))
+        seed_vec = None
+        if seeds:
+            seed_vec = emb[[texts[s] for s in seeds]].mean(axis=0)
+
+        out: list[list[Keyword]] = []
+        for cands, chs in zip(per_doc, chunks):
+            if not cands:
+                out.append([])
+                continue
+            weights = np.array([len(t.split()) for t in chs], dtype=np.float64)
+            doc_vec = (emb[[texts[t] for t in chs]] * weights[:, None]).sum(axis=0)
+            doc_vec /= np.linalg.norm(doc_vec) or 1.0
+            if seed_vec is not None and self.seed_weight > 0:
+                doc_vec = (1 - self.seed_weight) * doc_vec + self.seed_weight * (
+                    seed_vec / (np.linalg.norm(seed_vec) or 1.0)
+                )
+                doc_vec /= np.linalg.norm(doc_vec) or 1.0
+            cand_emb = emb[[texts[c.text] for c in cands]]
+            scores = self._score(cands, cand_emb @ doc_vec)
+            out.append(self._select(cands, cand_emb, scores, settings))
+        return out
+
+    def _score(self, cands: Sequence[Candidate], cos: np.ndarray) -> np.ndarray:
+        first = np.array([c.first for c in cands], dtype=np.float64)
+        count = np.array([c.count for c in cands], dtype=np.float64)
+        multi = np.array([c.n_words > 1 for c in cands], dtype=np.float64)
+        rel = np.clip(cos.astype(np.float64), 0.0, None)
+        prior = (1.0 / np.log2(2.0 + first)) ** self.position_weight
+        idf = self._idf([c.key for c in cands]) ** self.idf_weight
+        tf = 1.0 + self.frequency_weight * np.log(count)
+        scores = rel * prior * idf * tf + self.length_weight * multi
+        if self.drop_nested:
+            scores = _demote_nested([c.key for c in cands], scores)
+        return scores
+
+    def _select(
+        self,
+        cands: Sequence[Candidate],
+        cand_emb: np.ndarray,
+        scores: np.ndarray,
+        settings: dict[str, Any],
+    ) -> list[Keyword]:
+        top_n = min(settings["top_n"], len(cands))
+        # stable order: score desc, then first occurrence (deterministic ties)
+        order = sorted(range(len(cands)), key=lambda i: (-round(float(scores[i]), 6), cands[i].first))
+        diversity = settings["diversity"]
+        if diversity is None or top_n < 2:
+            chosen = order[:top_n]
+        elif self.diversity_method == "mmr":
+            chosen = mmr_select(cand_emb, scores, top_n, diversity, order)
+        else:
+            chosen = maxsum_select(cand_emb, top_n, diversity, order)
+        return [Keyword(cands[i].text, round(float(scores[i]), 6)) for i in chosen]
+
+    def fit_transform(self, docs: Sequence[str], y: Any = None, **kwargs: Any) -> list[list[Keyword]]:
+        """:meth:`fit` then :meth:`transform` on the same documents."""
+        return self.fit(docs).transform(docs, **kwargs)
+
+    def extract(
+        self,
+        doc: str,
+        *,
+        candidates: Sequence[str] | None = None,
+        seed_keywords: Sequence[str] | None = None,
+    ) -> list[Keyword]:
+        """Keywords of one text, best first."""
+        text = as_document(doc)
+        return self.transform([text], candidates=candidates, seed_keywords=seed_keywords)[0]
+
+
+_NESTED_PENALTY = 1.0  # a phrase inside a better-ranked keyword goes below all others
+_SUPER_PENALTY = 0.05  # a phrase containing a better-ranked keyword is slightly demoted
+
+
+def _demote_nested(keys: Sequence[str], scores: np.ndarray) -> np.ndarray:
+    """Redundancy filter: in ranking order, a phrase whose words are a contiguous
+    part of a better-ranked phrase ("neural network" after "neural network model")
+    is pushed to the end, and a phrase that contains a better-ranked one is
+    slightly demoted.  Measured on Inspec train: +5 F1@10 points."""
+    order = sorted(range(len(keys)), key=lambda i: (-scores[i], i))
+    out = scores.copy()
+    seen: list[str] = []
+    for i in order:
+        k = f" {keys[i]} "
+        if any(k in s for s in seen):
+            out[i] -= _NESTED_PENALTY
+        elif any(s in k for s in seen):
+            out[i] -= _SUPER_PENALTY
+        seen.append(k)
+    return out
+
+
+def _doc_chunks(doc: str) -> list[str]:
+    """Sentence-aligned pieces of at most ~_CHUNK_WORDS words (the model truncates longer input)."""
+    words = doc.split()
+    if len(words) <= _CHUNK_WORDS:
+        return [doc.strip()]
+    chunks: list[str] = []
+    current: list[str] = []
+    for sent in tokenize(doc):
+        if current and len(current) + len(sent) > _CHUNK_WORDS:
+            chunks.append(" ".join(current))
+            current = []
+        current.extend(sent[:_CHUNK_WORDS])
+    if current:
+        chunks.append(" ".join(current))
+    if len(chunks) > _MAX_CHUNKS:
+        idx = np.linspace(0, len(chunks) - 1, _MAX_CHUNKS).round().astype(int)
+        chunks = [chunks[i] for i in sorted(set(idx.tolist()))]
+    return chunks
+
+
+def mmr_select(
+    emb: np.ndarray, relevance: np.ndarray, top_n: int, diversity: float, order: Sequence[int] | None = None
+) -> list[int]:
+    """Maximal Marginal Relevance (Carbonell & Goldstein 1998), as KeyBERT's ``mmr``.
+
+    Picks greedily ``argmax (1 - diversity) * relevance - diversity * max sim(chosen)``.
+    Unlike KeyBERT, ``relevance`` is the extractor's full score (with its priors),
+    not the bare cosine to the document.
+    """
+    n = len(relevance)
+    top_n = min(top_n, n)
+    if top_n == 0:
+        return []
+    if order is None:
+        order = list(np.argsort(-relevance, kind="stable"))
+    chosen = [int(order[0])]
+    sim = emb @ emb.T
+    remaining = [int(i) for i in order[1:]]
+    while len(chosen) < top_n and remaining:
+        rel = relevance[remaining]
+        red = sim[np.ix_(remaining, chosen)].max(axis=1)
+        mmr = (1 - diversity) * rel - diversity * red
+        pick = remaining[int(np.argmax(mmr))]
+        chosen.append(pick)
+        remaining.remove(pick)
+    return chosen
+
+
+def maxsum_select(emb: np.ndarray, top_n: int, diversity: float, order: Sequence[int]) -> list[int]:
+    """Max Sum Similarity: the ``top_n`` least mutually similar of the best candidates.
+
+    The pool is the best ``top_n * (1 + 2 * diversity)`` candidates; the search
+    is exhaustive when that is cheap (KeyBERT's ``max_sum_distance``) and greedy
+    otherwise.  The chosen phrases are returned in ranking order.
+    """
+    pool_size = min(len(order), top_n + math.ceil(2 * diversity * top_n))
+    pool = [int(i) for i in order[:pool_size]]
+    if len(pool) <= top_n:
+        return pool
+    sim = emb[pool] @ emb[pool].T
+    if math.comb(len(pool), top_n) <= 20_000:
+        best, best_val = None, math.inf
+        for combo in itertools.combinations(range(len(pool)), top_n):
+            val = sim[np.ix_(combo, combo)].sum()
+            if val < best_val:
+                best, best_val = combo, val
+        picked = list(best or range(top_n))
+    else:
+        picked = [0]
+        rest = list(range(1, len(pool)))
+        while len(picked) < top_n:
+            costs = sim[np.ix_(rest, picked)].sum(axis=1)
+            j = rest[int(np.argmin(costs))]
+            picked.append(j)
+            rest.remove(j)
+    return [pool[j] for j in sorted(picked)]
