@@ -50,11 +50,32 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _silence_library_progress() -> None:
+    """No "Loading weights" bars from transformers / huggingface_hub: textmine reports its own steps."""
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "transformers" in sys.modules:
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except Exception:  # noqa: BLE001 - cosmetic only
+            pass
+    elif "huggingface_hub" in sys.modules:
+        try:
+            from huggingface_hub.utils import disable_progress_bars
+
+            disable_progress_bars()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 class _Group(TyperGroup):
     """Turns every error of a command into a one-line message and an exit code."""
 
     def invoke(self, ctx: typer.Context) -> Any:
         STATE.reset()
+        _silence_library_progress()
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -216,6 +237,16 @@ InputArg = Annotated[
 ]
 
 
+MinTopicSizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--min-topic-size",
+        metavar="auto|N",
+        help="Smallest topic (HDBSCAN min_cluster_size); 'auto' = max(10, n_docs // 200). Use ~5 for a few dozen docs.",
+    ),
+]
+
+
 class KeywordMethod(str, Enum):
     embedding = "embedding"
     llm = "llm"
@@ -324,6 +355,19 @@ def _read(input: str, field: str, id_field: str, fmt: str, keep: Sequence[str] =
     return corpus
 
 
+def _parse_min_size(value: str) -> int | str:
+    v = value.strip().lower()
+    if v == "auto":
+        return "auto"
+    try:
+        n = int(v)
+    except ValueError:
+        raise typer.BadParameter(f"expected 'auto' or a whole number >= 2, got {value!r}") from None
+    if n < 2:
+        raise typer.BadParameter(f"expected 'auto' or a whole number >= 2, got {value!r}")
+    return n
+
+
 def _parse_n_topics(value: str) -> int | str:
     v = value.strip().lower()
     if v == "auto":
@@ -367,10 +411,12 @@ def extract_keywords(extractor: Any, texts: list[str], desc: str = "keywords", b
     return out
 
 
-def build_topic_model(n_topics: int | str, seed: int, embedding_model: str) -> Any:
+def build_topic_model(n_topics: int | str, seed: int, embedding_model: str, min_topic_size: int | str = "auto") -> Any:
     from .topics import TopicModel
 
-    return TopicModel(n_topics=n_topics, random_state=seed, embedding_model=embedding_model)
+    return TopicModel(
+        n_topics=n_topics, random_state=seed, embedding_model=embedding_model, min_topic_size=min_topic_size
+    )
 
 
 def build_labeler(llm: str) -> Any:
@@ -410,7 +456,7 @@ def _topic_metrics(model: Any, texts: list[str], assigned: Sequence[int], gold: 
 
 
 def _print_metrics(metrics: dict[str, Any], title: str = "metrics") -> None:
-    rows = [[k, str(int(v)) if k == "n_topics" else f"{v:.4f}" if isinstance(v, float) else v]
+    rows = [[k, str(int(v)) if k in ("n_topics", "n_docs") else f"{v:.4f}" if isinstance(v, float) else v]
             for k, v in metrics.items()]
     print_table(title, ["metric", "value"], rows)
 
@@ -475,6 +521,7 @@ def topics_cmd(
     n_topics: Annotated[
         str, typer.Option("--n-topics", "-k", metavar="auto|K", help="Number of topics, or 'auto'.")
     ] = "auto",
+    min_topic_size: MinTopicSizeOpt = "auto",
     label: Annotated[bool, typer.Option("--label/--no-label", help="Name the topics with the local LLM.")] = True,
     save: Annotated[
         Optional[Path], typer.Option("--save", metavar="DIR", help="Save the fitted model to this folder.")
@@ -506,6 +553,7 @@ def topics_cmd(
     Example: textmine topics news.jsonl --n-topics auto --label --save model_dir --report report.html
     """
     k = _parse_n_topics(n_topics)
+    mts = _parse_min_size(min_topic_size)
     _check_output(output, force)
     _check_model_dir(save, force)
     _check_report(report, force)
@@ -515,7 +563,7 @@ def topics_cmd(
     info(f"read {len(corpus)} documents from {corpus.source}")
     if label:
         load_llm_early(llm)
-    model = build_topic_model(k, seed, embedding_model)
+    model = build_topic_model(k, seed, embedding_model, mts)
     with step(f"fitting topics on {len(corpus)} documents"):
         model.fit(corpus.texts)
     if label:
@@ -734,10 +782,7 @@ def evaluate_keywords_cmd(
     if limit is not None:
         texts, ids, gold = texts[:limit], ids[:limit], gold[:limit]
     if predictions is not None:
-        from .io import read_corpus
-
-        pred_corpus = read_corpus(predictions, field="keywords", id_field="id", fmt="jsonl")
-        by_id = dict(zip(pred_corpus.ids, _raw_keyword_lists(predictions)))
+        by_id = _read_predictions(predictions)
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise InputError(f"{len(missing)} gold documents have no prediction (first id: {missing[0]!r})")
@@ -767,14 +812,23 @@ def _gold_lists(values: Sequence[Any], name: str) -> list[list[str]]:
     return out
 
 
-def _raw_keyword_lists(path: Path) -> list[list[str]]:
-    rows = []
+def _read_predictions(path: Path) -> dict[str, list[str]]:
+    """id -> keyword list from a `textmine keywords --output x.jsonl` file."""
+    if not path.is_file():
+        raise InputError(f"predictions file not found: {path}")
+    out: dict[str, list[str]] = {}
     with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                kws = json.loads(line).get("keywords", [])
-                rows.append([k if isinstance(k, str) else str(k[0]) for k in kws])
-    return rows
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path.name} line {lineno}: invalid JSON ({exc.msg})") from None
+            if not isinstance(rec, dict) or "id" not in rec or not isinstance(rec.get("keywords"), list):
+                raise InputError(f"{path.name} line {lineno}: expected {{\"id\": ..., \"keywords\": [...]}}")
+            out[str(rec["id"])] = [k if isinstance(k, str) else str(k[0]) for k in rec["keywords"]]
+    return out
 
 
 @evaluate_app.command("topics")
@@ -785,6 +839,7 @@ def evaluate_topics_cmd(
         typer.Option("--model", metavar="DIR", help="Evaluate this saved model (transform) instead of fitting one."),
     ] = None,
     n_topics: Annotated[str, typer.Option("--n-topics", "-k", metavar="auto|K", help="Topics to fit.")] = "auto",
+    min_topic_size: MinTopicSizeOpt = "auto",
     label_field: Annotated[str, typer.Option("--label-field", metavar="NAME", help="Gold label field.")] = "label",
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="Use only the first N documents.")] = None,
     output: Annotated[
@@ -805,6 +860,7 @@ def evaluate_topics_cmd(
     Example: textmine evaluate topics ag_news_test.jsonl --limit 2000
     """
     k = _parse_n_topics(n_topics)
+    mts = _parse_min_size(min_topic_size)
     if output is not None:
         from .io import check_output_path
 
@@ -823,7 +879,7 @@ def evaluate_topics_cmd(
         with step(f"assigning {len(texts)} documents to topics"):
             assigned = [int(x) for x in model.transform(texts)]
     else:
-        model = build_topic_model(k, seed, embedding_model)
+        model = build_topic_model(k, seed, embedding_model, mts)
         with step(f"fitting topics on {len(texts)} documents"):
             model.fit(texts)
         assigned = [int(x) for x in model.labels_]
@@ -855,8 +911,9 @@ def models_cmd(
     )
     print_table(
         "LLM presets (GGUF, llama.cpp)",
-        ["preset", "installed", "where / how to get it"],
-        [[m["name"], "yes" if m["installed"] else "no", m.get("path") or m.get("hint", "")] for m in llms],
+        ["preset", "installed", "model", "where / how to get it"],
+        [[m["name"], "yes" if m["installed"] else "no", m["description"], m.get("path") or m.get("hint", "")]
+         for m in llms],
     )
 
 
@@ -888,16 +945,18 @@ def _describe_embeddings() -> list[dict[str, Any]]:
 def _describe_llms() -> list[dict[str, Any]]:
     from .llm import presets
 
-    rows = presets.describe_models()
     out = []
-    for r in rows:
-        r = dict(r)
+    for r in presets.describe_models():
+        hint = r.get("how_to_get", "")
+        if r.get("note"):
+            hint = r["note"]
         out.append(
             {
-                "name": r.get("name"),
-                "installed": bool(r.get("installed", r.get("available", False))),
+                "name": r["name"] + (" (default)" if r.get("default") else ""),
+                "installed": bool(r.get("installed")),
                 "path": str(r["path"]) if r.get("path") else None,
-                "hint": r.get("hint") or r.get("install") or r.get("description") or "",
+                "description": r.get("description", ""),
+                "hint": hint,
             }
         )
     return out
