@@ -286,7 +286,7 @@ def _check_tensor_table(r: _Reader, n_tensors: int, meta: dict[str, Any]) -> Non
     if not isinstance(align, int) or align <= 0:
         align = 32
     data_start = (r.pos + align - 1) // align * align
-    if data_start + end_of_data > r.size:
+    if n_tensors and data_start + end_of_data > r.size:
         raise ModelLoadError(
             f"{r.path} is truncated: its tensors need {data_start + end_of_data} bytes "
             f"but the file has {r.size}; re-download or re-assemble it"

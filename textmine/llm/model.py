@@ -68,10 +68,34 @@ def _quiet() -> Iterator[io.StringIO]:
         del fd
 
 
+def _gomp_loaded() -> bool:
+    """Whether the shared ``libgomp.so.1`` (which llama.cpp would reuse) is already in this process."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            return any(line.rstrip().endswith("/libgomp.so.1") for line in fh)
+    except OSError:  # not Linux: no way to tell, assume fine
+        return False
+
+
+# llama.cpp is built with OpenMP.  With the default (active) wait policy its idle workers spin,
+# which makes generation 50-100x slower as soon as the cores are shared (another process, or
+# torch's own OpenMP threads).  The policy is read once, when libgomp is loaded: set it now, and
+# remember whether an OpenMP runtime was already initialised without it (torch imported first).
+_OMP_SAFE = os.environ.get("OMP_WAIT_POLICY") is not None or not _gomp_loaded()
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def default_threads() -> int:
+    """``$TEXTMINE_LLM_THREADS``, else all cores, else 1 when a spinning OpenMP runtime is loaded."""
+    env = os.environ.get("TEXTMINE_LLM_THREADS")
+    if env and env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    if not _OMP_SAFE:
+        return 1  # one thread never spins; see above
+    return max(1, os.cpu_count() or 1)
+
+
 def _import_llama_cpp() -> Any:
-    # llama.cpp is built with OpenMP; spinning OpenMP workers make it 50-100x slower as soon as
-    # the cores are shared with anything else.  Must be set before the library is loaded.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError as exc:
@@ -185,7 +209,8 @@ class LLM:
     n_ctx:
         context size (prompt + answer); defaults to the preset's, capped by the model's.
     n_threads:
-        CPU threads (``$TEXTMINE_LLM_THREADS`` or all cores).
+        CPU threads (``$TEXTMINE_LLM_THREADS``, else all cores; 1 when an OpenMP runtime with a
+        spinning wait policy was loaded before textmine.llm, e.g. ``import torch`` first).
     seed, temperature, repeat_penalty:
         sampling; ``temperature=0`` (default) is greedy and deterministic.
     cache:
@@ -223,8 +248,7 @@ class LLM:
         self.n_ctx = int(min(want, train_ctx))
         if self.n_ctx < 256:
             raise InputError(f"n_ctx={self.n_ctx} is too small (need at least 256)")
-        env_threads = os.environ.get("TEXTMINE_LLM_THREADS")
-        self.n_threads = int(n_threads or (env_threads and int(env_threads)) or os.cpu_count() or 1)
+        self.n_threads = int(n_threads or default_threads())
         self.n_batch = int(n_batch)
         self.seed = int(seed)
         self.temperature = float(temperature)
