@@ -104,6 +104,7 @@ def check_html(
     driver_path: str | None = None,
     wait_s: float = 30.0,
     map_selector: str = "#topic-map .main-svg, #topic-map canvas",
+    scripts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Load ``path`` in headless Chromium; return timings, console errors and network requests."""
     from selenium import webdriver
@@ -138,6 +139,10 @@ def check_html(
                 "const t = performance.getEntriesByType('navigation')[0];"
                 "return t ? {dcl: t.domContentLoadedEventEnd, load: t.loadEventEnd} : null;"
             )
+            script_results = {}
+            for name, js in (scripts or {}).items():
+                script_results[name] = driver.execute_script(js)
+                time.sleep(0.2)
             if screenshot is not None:
                 height = int(driver.execute_script("return document.documentElement.scrollHeight"))
                 driver.set_window_size(1400, max(1000, min(height + 40, 6000)))
@@ -170,6 +175,7 @@ def check_html(
         "console_errors": [e.get("message", "") for e in errors],
         "console": [e.get("message", "") for e in console],
         "network_requests": requests,
+        "scripts": script_results,
         "bytes": Path(path).stat().st_size,
     }
 
