@@ -324,3 +324,24 @@ def test_help_lists_every_command():
     for cmd in ("keywords", "topics", "label", "transform", "evaluate", "models", "demo"):
         assert cmd in out
     assert "--force" in run("topics", "--help").stdout
+
+
+def test_demo_shows_real_keywords_and_llm_labels(tmp_path):
+    report = tmp_path / "demo.html"
+    res = run("demo", "--report", report)
+    kw_rows = table_rows(res.stdout, "id")
+    assert len(kw_rows) == 5 and all(len(r[2].split(", ")) == 5 for r in kw_rows), res.stdout
+    assert "galaxy" in kw_rows[0][2] or "telescope" in kw_rows[0][2]
+    topics = table_rows(res.stdout, "topic")
+    assert len(topics) == 5, res.stdout  # the five themes of the sample corpus
+    assert sorted(r[4] for r in topics) == ["cooking", "finance", "football", "music", "space"]
+    for r in topics:
+        label, words = r[2], r[3]
+        assert label.strip() and label != words, r  # a real LLM label, not the word list
+    metrics = dict(table_rows(res.stdout, "metric"))
+    assert float(metrics["nmi"]) > 0.9
+    from textmine.llm import load_llm
+
+    assert f"labelled by {load_llm('default').model_id}" in res.stdout
+    assert report.is_file() and "textmine demo" in report.read_text(encoding="utf-8")
+    assert run("demo", "--report", report, ok=False).exit_code == 2  # no overwrite without --force
