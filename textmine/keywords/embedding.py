@@ -352,6 +352,9 @@ class KeywordExtractor(TextmineEstimator):
             chosen = mmr_select(cand_emb, scores, top_n, diversity, order)
         else:
             chosen = maxsum_select(cand_emb, top_n, diversity, order)
+        # best first, like KeyBERT: the diversified selection is reported by score
+        rank = {i: r for r, i in enumerate(order)}
+        chosen = sorted(chosen, key=rank.__getitem__)
         return [Keyword(cands[i].text, round(float(scores[i]), 6)) for i in chosen]
 
     def fit_transform(self, docs: Sequence[str], y: Any = None, **kwargs: Any) -> list[list[Keyword]]:
