@@ -23,6 +23,7 @@ char ::= [^"\\\\\\x00-\\x1f\\x7f]
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 
@@ -99,18 +100,46 @@ def normalize_choices(choices: Sequence[str]) -> list[str]:
     return out
 
 
+def _radix(strings: list[str]) -> list[tuple[str, list | None]]:
+    """Radix tree of strings none of which is a prefix of another: ``[(edge label, child or None)]``."""
+    groups: dict[str, list[str]] = {}
+    for st in strings:
+        groups.setdefault(st[0], []).append(st)
+    out: list[tuple[str, list | None]] = []
+    for grp in groups.values():
+        if len(grp) == 1:
+            out.append((grp[0], None))
+            continue
+        prefix = os.path.commonprefix(grp)
+        out.append((prefix, _radix([g[len(prefix) :] for g in grp])))
+    return out
+
+
 def choices_grammar(choices: Sequence[str], max_items: int = 10, *, min_items: int = 0) -> str:
     """GBNF for a JSON array whose items are each exactly one of ``choices``.
 
     Each choice is JSON-encoded (so a choice containing quotes or backslashes
     round-trips through ``json.loads``) and then escaped as a GBNF literal.
-    Hundreds of choices are fine: they are one flat alternation.
+    The alternatives are factored into a prefix tree, so hundreds of choices
+    keep the grammar engine fast (few live parse stacks per token).
     """
     options = normalize_choices(choices)
     max_items = min(max_items, len(options)) if max_items else len(options)
     _check_bounds(max_items, 1, min(min_items, max_items))
-    alts = "\n    | ".join(gbnf_literal(json.dumps(c, ensure_ascii=False)) for c in options)
-    return "\n".join([_array_rule(max_items, min(min_items, max_items)), f"item ::= {alts}"])
+    # A JSON-encoded string ends with its only unescaped quote, so none is a prefix of another.
+    encoded = [json.dumps(c, ensure_ascii=False) for c in options]
+    rules: list[str] = []
+
+    def emit(node: list[tuple[str, list | None]]) -> str:
+        name = f"c{len(rules)}"
+        rules.append("")
+        alts = [gbnf_literal(label) + ("" if child is None else " " + emit(child)) for label, child in node]
+        # one alternative a line; GBNF continues a rule after a trailing "|"
+        rules[int(name[1:])] = f"{name} ::= " + " |\n    ".join(alts)
+        return name
+
+    emit(_radix(encoded))
+    return "\n".join([_array_rule(max_items, min(min_items, max_items)), "item ::= c0", *rules])
 
 
 def single_string_grammar(max_chars: int = 60) -> str:

