@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 from .keyphrases import *  # noqa: F401,F403
+from .topics import *  # noqa: F401,F403

@@ -1,0 +1,265 @@
+"""Topic-model benchmark: textmine TopicModel vs BERTopic defaults vs scikit-learn LDA.
+
+Same data, same run, same cached all-MiniLM-L6-v2 embeddings for the two
+embedding-based systems (computed once with ``textmine.embed`` and kept as
+``.npy`` under ``benchmarks/.cache``, git-ignored). Each system runs in its own
+subprocess so its peak memory (``ru_maxrss``) is its own.
+
+Usage (the full run takes a while; run it alone on the machine)::
+
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/topics.py
+    .venv/bin/python benchmarks/topics.py --datasets ag_news --limit 2000 --systems textmine
+
+Metrics (textmine.evaluation.topics): number of topics (without -1), outlier
+share, NPMI of the top-10 words (document co-occurrence on the dataset
+itself), diversity (unique share of the top-25 words), NMI / ARI against the
+gold labels (outliers count as one cluster), fit seconds given the embeddings,
+embedding seconds (the run that filled the cache), peak RSS of the
+subprocess, transform-vs-fit agreement (transform on the training docs in a
+shuffled order), seeded-run identity (a second fit with the same seed gives
+identical labels and words).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from _embcache import DATASETS, cached_embeddings, load_dataset  # noqa: E402
+
+SYSTEMS = ("textmine", "bertopic", "lda")
+SEED = 42
+
+
+def _embeddings(name: str, limit: int | None) -> tuple[list[str], list[str], np.ndarray, float]:
+    texts, labels = load_dataset(name)
+    X, seconds = cached_embeddings(name, texts)  # the whole dataset, computed once
+    n_full = len(texts)
+    if limit is not None and limit < n_full:
+        # a fixed random subset (every class represented), same for every system
+        idx = np.sort(np.random.RandomState(0).permutation(len(texts))[:limit])
+        texts = [texts[i] for i in idx]
+        labels = [labels[i] for i in idx]
+        X = X[idx]
+        seconds = seconds * limit / n_full
+    return texts, labels, X, seconds
+
+
+def _metrics(texts, gold, labels, words) -> dict:
+    from textmine.evaluation import clustering_scores, npmi_coherence, outlier_share, topic_diversity
+
+    out = clustering_scores(labels, gold)
+    out["n_topics"] = len(words)
+    out["outliers"] = outlier_share(labels)
+    t0 = time.perf_counter()
+    out["npmi"] = npmi_coherence(words, texts, top_n=10)
+    out["diversity"] = topic_diversity(words, top_n=25)
+    out["eval_s"] = time.perf_counter() - t0
+    return out
+
+
+def run_textmine(texts, gold, X) -> dict:
+    from textmine import TopicModel
+
+    t0 = time.perf_counter()
+    tm = TopicModel(random_state=SEED).fit(texts, embeddings=X)
+    fit_s = time.perf_counter() - t0
+    words = [[w for w, _ in t.words] for t in tm.topics_]
+    res = _metrics(texts, gold, tm.labels_, words)
+    res["fit_s"] = fit_s
+    res["clusters_found"] = tm.n_clusters_found_
+    res["timings"] = tm.timings_
+    perm = np.random.RandomState(1).permutation(len(texts))
+    pred = tm.transform([texts[i] for i in perm], embeddings=X[perm])
+    res["transform_agreement"] = float((pred == tm.labels_[perm]).mean())
+    # seeded-run identity: two more fits with the same seed (on a fixed subset when --identity-limit is set)
+    lim = int(os.environ.get("TM_IDENTITY_LIMIT") or 0)
+    if lim and lim < len(texts):
+        sub = np.sort(np.random.RandomState(2).permutation(len(texts))[:lim])
+        st, sX = [texts[i] for i in sub], X[sub]
+        ref = TopicModel(random_state=SEED).fit(st, embeddings=sX)
+    else:
+        st, sX, ref = texts, X, tm
+    tm2 = TopicModel(random_state=SEED).fit(st, embeddings=sX)
+    res["seeded_identical"] = bool(
+        np.array_equal(tm2.labels_, ref.labels_) and [t.words for t in tm2.topics_] == [t.words for t in ref.topics_]
+    )
+    res["identity_docs"] = len(st)
+    res["top_words"] = [w[:8] for w in words[:25]]
+    res["sizes"] = [t.size for t in tm.topics_]
+    return res
+
+
+def run_bertopic(texts, gold, X) -> dict:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from bertopic import BERTopic
+
+    t0 = time.perf_counter()
+    model = BERTopic()  # defaults (min_topic_size=10, UMAP 5-d, HDBSCAN, CountVectorizer, c-TF-IDF)
+    topics, _ = model.fit_transform(texts, embeddings=X)
+    fit_s = time.perf_counter() - t0
+    labels = np.asarray(topics)
+    ids = sorted(t for t in set(labels.tolist()) if t != -1)
+    words = [[w for w, _ in (model.get_topic(t) or [])] for t in ids]
+    # BERTopic keeps 10 words per topic by default: diversity is over what it has (<= 10 per topic)
+    res = _metrics(texts, gold, labels, words)
+    res["fit_s"] = fit_s
+    perm = np.random.RandomState(1).permutation(len(texts))
+    pred, _ = model.transform([texts[i] for i in perm], embeddings=X[perm])
+    res["transform_agreement"] = float((np.asarray(pred) == labels[perm]).mean())
+    res["seeded_identical"] = None  # BERTopic's defaults set no UMAP seed
+    res["top_words"] = [w[:8] for w in words[:25]]
+    return res
+
+
+def run_lda(texts, gold, X) -> dict:
+    from sklearn.decomposition import LatentDirichletAllocation
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    t0 = time.perf_counter()
+    vec = CountVectorizer(stop_words="english", min_df=5, max_df=0.5)
+    C = vec.fit_transform(texts)
+    lda = LatentDirichletAllocation(n_components=20, random_state=SEED, n_jobs=1)
+    theta = lda.fit_transform(C)
+    fit_s = time.perf_counter() - t0
+    empty = np.asarray(C.sum(axis=1)).ravel() == 0
+    labels = np.where(empty, -1, theta.argmax(axis=1))
+    vocab = vec.get_feature_names_out()
+    words = [[str(vocab[j]) for j in np.argsort(-comp)[:25]] for comp in lda.components_]
+    res = _metrics(texts, gold, labels, words)
+    res["fit_s"] = fit_s
+    perm = np.random.RandomState(1).permutation(len(texts))
+    pred = lda.transform(C[perm]).argmax(axis=1)
+    pred = np.where(empty[perm], -1, pred)
+    res["transform_agreement"] = float((pred == labels[perm]).mean())
+    lda2 = LatentDirichletAllocation(n_components=20, random_state=SEED, n_jobs=1).fit(C)
+    res["seeded_identical"] = bool(np.allclose(lda2.components_, lda.components_, rtol=0, atol=0))
+    res["top_words"] = [w[:8] for w in words]
+    return res
+
+
+def worker(system: str, dataset: str, limit: int | None) -> None:
+    texts, gold, X, emb_s = _embeddings(dataset, limit)
+    fn = {"textmine": run_textmine, "bertopic": run_bertopic, "lda": run_lda}[system]
+    res = fn(texts, gold, X)
+    res["embed_s"] = emb_s if system != "lda" else None
+    res["n_docs"] = len(texts)
+    res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(res))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default=",".join(DATASETS), help="comma list of " + ", ".join(DATASETS))
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma list of " + ", ".join(SYSTEMS))
+    ap.add_argument("--limit", type=int, default=None, help="random subset of N documents per dataset")
+    ap.add_argument("--out", default=str(HERE.parent / "docs" / "benchmarks" / "topics.md"))
+    ap.add_argument("--json", default=str(HERE / "results" / "topics.json"))
+    ap.add_argument("--identity-limit", type=int, default=3000,
+                    help="seeded-identity check on a subset of N docs (0 = refit the whole dataset)")
+    ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "DATASET"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.limit)
+        return
+    datasets = [d for d in args.datasets.split(",") if d]
+    systems = [s for s in args.systems.split(",") if s]
+    results: dict[str, dict[str, dict]] = {}
+    for ds in datasets:
+        texts, _ = load_dataset(ds)
+        cached_embeddings(ds, texts)  # fill the cache outside the timed workers
+        results[ds] = {}
+        for system in systems:
+            cmd = [sys.executable, __file__, "--worker", system, ds]
+            if args.limit:
+                cmd += ["--limit", str(args.limit)]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0", "TM_IDENTITY_LIMIT": str(args.identity_limit)})
+            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+            if proc.returncode != 0 or not line:
+                print(f"{ds}/{system} FAILED:\n{proc.stderr[-3000:]}", file=sys.stderr)
+                results[ds][system] = {"error": proc.stderr[-500:]}
+                continue
+            res = json.loads(line[-1][7:])
+            res["wall_s"] = time.perf_counter() - t0
+            results[ds][system] = res
+            print(ds, system, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()
+                               if k not in ("top_words", "sizes", "timings")}, flush=True)
+    cmdline = "python benchmarks/topics.py " + " ".join(sys.argv[1:])
+    write_markdown(Path(args.out), results, cmdline, args.limit)
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps({"command": cmdline, "date": _now(), "results": results}, indent=1))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _fmt(v, nd=3):
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.{nd}f}"
+    return str(v)
+
+
+def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None) -> None:
+    names = {"textmine": "textmine TopicModel (defaults)", "bertopic": "BERTopic 0.17 defaults", "lda": "sklearn LDA (20 topics)"}
+    lines = [
+        "## Topic modeling",
+        "",
+        f"Command: `{cmdline.strip()}` (under `flock /tmp/textmine-bench.lock`)  ",
+        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores (shared), Python {platform.python_version()}; date: {_now()}  ",
+        "Embeddings: all-MiniLM-L6-v2 via `textmine.embed`, computed once and shared by textmine and BERTopic "
+        "(embedding seconds = the run that filled the cache" + (", scaled to the subset" if limit else "") + ").  ",
+        "NPMI: top-10 words, whole-document co-occurrence on the dataset itself; diversity: unique share of the top-25 "
+        "words (BERTopic keeps 10 words per topic); NMI/ARI vs gold labels with outliers as one cluster; "
+        "agreement: `transform` on the training docs in shuffled order vs the fit's labels; identity: a second fit with "
+        "the same seed gives identical labels and words (two fits on a fixed subset of `--identity-limit` docs).",
+        "",
+    ]
+    for ds, per in results.items():
+        n = next((r.get("n_docs") for r in per.values() if "n_docs" in r), "?")
+        lines += [f"### {ds} ({n} documents)", ""]
+        lines.append("| system | topics | outliers | NPMI | diversity | NMI | ARI | fit s | embed s | peak RSS MB | transform = fit | seeded identical |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for system, r in per.items():
+            if "error" in r:
+                lines.append(f"| {names.get(system, system)} | failed: {r['error'][-80:]!r} |" + " |" * 10)
+                continue
+            lines.append(
+                f"| {names.get(system, system)} | {r['n_topics']} | {r['outliers']:.1%} | {_fmt(r['npmi'])} | "
+                f"{_fmt(r['diversity'])} | {_fmt(r['nmi'])} | {_fmt(r['ari'])} | {r['fit_s']:.1f} | "
+                f"{_fmt(r['embed_s'], 1)} | {r['peak_rss_mb']:.0f} | {r['transform_agreement']:.1%} | "
+                f"{_fmt(r['seeded_identical'])} |"
+            )
+        tmr = per.get("textmine")
+        if tmr and "top_words" in tmr:
+            lines += ["", f"textmine topics on {ds} (largest first, top words):", ""]
+            for i, (ws, size) in enumerate(zip(tmr["top_words"][:12], tmr["sizes"][:12])):
+                lines.append(f"- {i} ({size} docs): {', '.join(ws)}")
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

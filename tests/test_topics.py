@@ -1,0 +1,209 @@
+"""TopicModel on a real AG News subset with the real packaged embedding model."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from conftest import read_jsonl
+from textmine import TopicModel
+from textmine.errors import EmptyCorpusError, InputError, NotFittedError, PersistenceError
+from textmine.evaluation import clustering_scores
+
+N_DOCS = 700
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    rows = read_jsonl("topic/ag_news_test.jsonl", limit=N_DOCS)
+    docs = [r["text"] for r in rows]
+    gold = [r["label"] for r in rows]
+    # blank documents and exact duplicates, like real corpora have
+    docs += ["", "   \n", docs[0], docs[1]]
+    gold += ["-", "-", gold[0], gold[1]]
+    return docs, gold
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus):
+    docs, _ = corpus
+    return TopicModel(random_state=42).fit(docs)
+
+
+@pytest.fixture(scope="module")
+def embeddings(corpus, fitted):
+    from textmine.embed import get_embedder
+
+    return get_embedder("default").encode(corpus[0])  # served from the cache filled by fit
+
+
+def test_fit_shapes_and_quality(corpus, fitted):
+    docs, gold = corpus
+    tm = fitted
+    assert tm.labels_.shape == (len(docs),) and tm.labels_.dtype.kind == "i"
+    k = len(tm.topics_)
+    assert 2 <= k <= 60
+    assert [t.id for t in tm.topics_] == list(range(k))
+    sizes = [t.size for t in tm.topics_]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sum(sizes) == int((tm.labels_ >= 0).sum())
+    assert all(t.size == int((tm.labels_ == t.id).sum()) for t in tm.topics_)
+    assert all(len(t.words) > 0 and len(t.representative_docs) > 0 for t in tm.topics_)
+    assert all(w == w.lower() for t in tm.topics_ for w, _ in t.words)
+    # blanks are outliers, duplicates share their original's topic
+    assert tm.labels_[N_DOCS] == -1 and tm.labels_[N_DOCS + 1] == -1
+    assert tm.labels_[N_DOCS + 2] == tm.labels_[0] and tm.labels_[N_DOCS + 3] == tm.labels_[1]
+    assert (tm.labels_ == -1).mean() <= 0.10
+    # the topics carry real signal about the 4 AG News classes
+    nb = [i for i, d in enumerate(docs) if d.strip()]
+    assert clustering_scores(tm.labels_[nb], [gold[i] for i in nb])["nmi"] > 0.3
+
+
+def test_transform_equals_labels_in_any_order(corpus, fitted, embeddings):
+    docs, _ = corpus
+    rng = np.random.RandomState(0)
+    perm = rng.permutation(len(docs))
+    assert np.array_equal(fitted.transform([docs[i] for i in perm]), fitted.labels_[perm])
+    sub = rng.choice(len(docs), 37, replace=False)
+    assert np.array_equal(fitted.transform([docs[i] for i in sub]), fitted.labels_[sub])
+    assert np.array_equal(fitted.transform(docs, embeddings=embeddings), fitted.labels_)
+    assert np.array_equal(fitted.transform([docs[5]]), fitted.labels_[[5]])
+    assert fitted.transform([]).shape == (0,)
+    assert list(fitted.transform(["", " "])) == [-1, -1]
+
+
+def test_same_seed_same_topics(corpus, fitted, embeddings):
+    docs, _ = corpus
+    again = TopicModel(random_state=42).fit(docs, embeddings=embeddings)
+    assert np.array_equal(again.labels_, fitted.labels_)
+    assert [t.words for t in again.topics_] == [t.words for t in fitted.topics_]
+    assert [t.representative_docs for t in again.topics_] == [t.representative_docs for t in fitted.topics_]
+
+
+def test_save_load_round_trip_and_tampering(corpus, fitted, tmp_path):
+    docs, _ = corpus
+    path = tmp_path / "model"
+    fitted.save(path)
+    loaded = TopicModel.load(path)
+    assert [t.to_dict() for t in loaded.topics_] == [t.to_dict() for t in fitted.topics_]
+    assert np.array_equal(loaded.labels_, fitted.labels_)
+    perm = np.random.RandomState(3).permutation(len(docs))
+    assert np.array_equal(loaded.transform([docs[i] for i in perm]), fitted.labels_[perm])
+    assert loaded.get_params() == fitted.get_params()
+    assert not any(p.suffix == ".pkl" for p in path.iterdir())
+
+    # a modified byte in the arrays -> PersistenceError
+    arr = path / "arrays.safetensors"
+    raw = bytearray(arr.read_bytes())
+    raw[-3] ^= 0x01
+    arr.write_bytes(bytes(raw))
+    with pytest.raises(PersistenceError, match="checksum"):
+        TopicModel.load(path)
+
+    fitted.save(path)  # re-save, then edit a topic word in the JSON
+    cfg = path / "config.json"
+    cfg.write_text(cfg.read_text().replace('"words": [\n    [\n     "', '"words": [\n    [\n     "x', 1))
+    with pytest.raises(PersistenceError):
+        TopicModel.load(path)
+
+    fitted.save(path)
+    man = json.loads((path / "manifest.json").read_text())
+    man["format_version"] = 99
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(PersistenceError, match="version"):
+        TopicModel.load(path)
+    with pytest.raises(PersistenceError):
+        TopicModel.load(tmp_path / "nowhere")
+
+
+def test_fixed_number_of_topics_and_reduce(corpus, embeddings):
+    docs, _ = corpus
+    tm = TopicModel(n_topics=6, random_state=1).fit(docs, embeddings=embeddings)
+    assert len(tm.topics_) == 6
+    assert set(tm.labels_.tolist()) <= set(range(-1, 6))
+    km = TopicModel(n_topics=4, clustering="kmeans", reduction="pca", random_state=1).fit(docs, embeddings=embeddings)
+    assert len(km.topics_) == 4
+    assert np.array_equal(km.transform(docs, embeddings=embeddings), km.labels_)
+    tm.reduce_topics(docs, 3, embeddings=embeddings)
+    assert len(tm.topics_) == 3
+    assert np.array_equal(tm.transform(docs, embeddings=embeddings), tm.labels_)
+    assert sum(t.size for t in tm.topics_) == int((tm.labels_ >= 0).sum())
+
+
+def test_outlier_options(corpus, embeddings):
+    docs, _ = corpus
+    none = TopicModel(n_topics=5, reduction="pca", outliers=0, random_state=0).fit(docs, embeddings=embeddings)
+    assert (none.labels_ == -1).sum() == 2  # only the blanks
+    strict = TopicModel(n_topics=5, reduction="pca", outliers=0.3, random_state=0).fit(docs, embeddings=embeddings)
+    assert 0.25 <= (strict.labels_ == -1).mean() <= 0.35
+    fixed = TopicModel(n_topics=5, reduction="pca", outlier_threshold=0.99, random_state=0).fit(
+        docs, embeddings=embeddings
+    )
+    assert (fixed.labels_ == -1).mean() > 0.9
+    assert np.array_equal(fixed.transform(docs, embeddings=embeddings), fixed.labels_)
+    with pytest.raises(InputError):
+        TopicModel(outliers=1.5).fit(docs, embeddings=embeddings)
+
+
+def test_representations(corpus, embeddings):
+    docs, _ = corpus
+    base = dict(n_topics=4, clustering="kmeans", reduction="pca", random_state=0)
+    ct = TopicModel(**base).fit(docs, embeddings=embeddings)
+    kb = TopicModel(representation="keybert", **base).fit(docs, embeddings=embeddings)
+    mmr = TopicModel(representation="mmr", top_n_words=10, **base).fit(docs, embeddings=embeddings)
+    assert np.array_equal(ct.labels_, kb.labels_)
+    for a, b in zip(ct.topics_, kb.topics_):
+        cands = {w for w, _ in a.words} | set()
+        assert len(b.words) == 25
+        # keybert re-ranks the c-TF-IDF candidates: its words come from the top-30 candidates
+        assert len({w for w, _ in b.words} - cands) <= 5
+        assert [s for _, s in b.words] == sorted((s for _, s in b.words), reverse=True)
+    assert all(len(t.words) == 10 and len({w for w, _ in t.words}) == 10 for t in mmr.topics_)
+
+
+def test_small_and_bad_corpora():
+    one = TopicModel().fit(["just one document about space"])
+    assert list(one.labels_) == [0] and len(one.topics_) == 1
+    assert list(one.transform(["another text", ""])) == [0, -1]
+    few = ["the cat sat", "", "a dog barked", "stocks fell sharply", "the cat sat"]
+    tm = TopicModel(random_state=0).fit(few)
+    assert tm.labels_[1] == -1 and tm.labels_[0] == tm.labels_[4] and len(tm.topics_) >= 1
+    assert len(TopicModel(n_topics=2, random_state=0).fit(few).topics_) == 2
+    with pytest.raises(InputError, match="n_topics"):
+        TopicModel(n_topics=5).fit(few)
+    with pytest.raises(EmptyCorpusError):
+        TopicModel().fit(["", "  "])
+    with pytest.raises(EmptyCorpusError):
+        TopicModel().fit([])
+    with pytest.raises(InputError, match="index 1"):
+        TopicModel().fit(["ok", None])
+    with pytest.raises(InputError):
+        TopicModel().fit("a single string")
+    with pytest.raises(InputError):
+        TopicModel(n_topics="many").fit(few)
+    with pytest.raises(InputError, match="embeddings"):
+        TopicModel().fit(few, embeddings=np.zeros((3, 4)))
+    # a corpus smaller than the cluster size still gives a sensible model (one topic)
+    twelve = [f"note number {i} about the weather" for i in range(12)]
+    tm12 = TopicModel(min_topic_size=10, random_state=0).fit(twelve)
+    assert len(tm12.topics_) == 1 and (tm12.labels_ >= -1).all()
+
+
+def test_not_fitted_clone_and_helpers(corpus, fitted):
+    with pytest.raises(NotFittedError):
+        TopicModel().transform(["x"])
+    c = clone(fitted)
+    assert c.get_params() == fitted.get_params() and not hasattr(c, "labels_")
+    hits = fitted.find_topics("oil prices and the economy", top_n=3)
+    assert len(hits) == 3 and hits[0][1] >= hits[1][1] >= hits[2][1]
+    info = fitted.get_topic_info()
+    assert info[0]["id"] == -1 and len(info) == len(fitted.topics_) + 1
+    h = fitted.hierarchy()
+    assert h["linkage"].shape == (len(fitted.topics_) - 1, 4)
+    rows = fitted.topics_per_class(corpus[1])
+    assert sum(r["count"] for r in rows) == len(corpus[0])
+    over = fitted.topics_over_time(list(range(len(corpus[0]))), bins=4)
+    assert sum(r["count"] for r in over) == len(corpus[0])

@@ -1,0 +1,23 @@
+"""Topic modeling: :class:`TopicModel`, :class:`Topic`, :class:`TopicLabeler`.
+
+See docs/topics.md. Stages (each swappable): embedding (:mod:`textmine.embed`),
+reduction (:mod:`.reduce`), clustering (:mod:`.cluster`), representation
+(:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Topic, TopicModel
+
+__all__ = ["TopicModel", "Topic", "TopicLabeler"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TopicLabeler":  # imports the LLM layer only when asked for
+        from .label import TopicLabeler
+
+        globals()["TopicLabeler"] = TopicLabeler
+        return TopicLabeler
+    raise AttributeError(f"module 'textmine.topics' has no attribute {name!r}")

@@ -1,0 +1,768 @@
+"""TopicModel: embeddings -> discovered clusters -> centroid topics -> words (-> LLM labels).
+
+One inference path
+------------------
+UMAP + HDBSCAN (or any reducer/clusterer) are used only to *discover* topics.
+Each topic is then defined by its centroid in the full, L2-normalised
+embedding space, and every document -- training or new -- is assigned by the
+same deterministic rule:
+
+    topic = argmax_t cos(doc, centroid_t); outlier (-1) if that similarity is
+    below the topic's threshold.
+
+``labels_`` is that rule applied to the training embeddings, so
+``transform(train_docs)`` gives exactly ``labels_`` in any order or subset,
+also after ``save``/``load``. Similarities are computed in float64 with a
+fixed summation order (no BLAS), so a document's result does not depend on
+which other documents are in the batch.
+
+>>> from textmine import TopicModel
+>>> docs = ["the cat sat on the mat", "dogs and cats are pets", "stock markets fell",
+...         "shares and bonds rallied", "", "my cat chases the dog"]
+>>> tm = TopicModel(n_topics=2, random_state=0).fit(docs)
+>>> len(tm.topics_), int(tm.labels_[4])
+(2, -1)
+>>> bool((tm.transform(docs) == tm.labels_).all())
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._base import TextmineEstimator
+from .._validation import as_documents, is_blank
+from ..embed import get_embedder, l2_normalize
+from ..errors import EmptyCorpusError, InputError, TextmineError
+from .cluster import make_clusterer
+from .reduce import Identity, make_reducer
+from .represent import class_tfidf, default_vectorizer, make_representation
+
+__all__ = ["Topic", "TopicModel", "cosine_similarities", "assign"]
+
+log = logging.getLogger("textmine.topics")
+
+#: representative documents are stored truncated to this many characters
+MAX_DOC_CHARS = 1500
+
+
+@dataclass
+class Topic:
+    """One topic: id (>= 0), number of training documents, weighted words, label, example documents."""
+
+    id: int
+    size: int
+    words: list[tuple[str, float]]
+    label: str | None = None
+    representative_docs: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The label if there is one, else the top four words joined by ``_``."""
+        if self.label:
+            return self.label
+        return "_".join(w for w, _ in self.words[:4]) or f"topic_{self.id}"
+
+    def top_words(self, n: int = 10) -> list[str]:
+        return [w for w, _ in self.words[:n]]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["words"] = [[w, float(s)] for w, s in self.words]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Topic:
+        return cls(
+            id=int(d["id"]),
+            size=int(d["size"]),
+            words=[(str(w), float(s)) for w, s in d["words"]],
+            label=d.get("label"),
+            representative_docs=[str(x) for x in d.get("representative_docs", [])],
+        )
+
+
+# ----------------------------------------------------------------------------- assignment rule
+
+
+def cosine_similarities(X: np.ndarray, centroids: np.ndarray, *, chunk: int = 4096) -> np.ndarray:
+    """``X @ centroids.T`` in float64 with a fixed summation order per element.
+
+    float32 inputs multiply exactly in float64 and the sum runs over the
+    dimensions in order, so each row's result is bitwise independent of the
+    other rows in the batch (a BLAS GEMM does not guarantee that).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    C = np.asarray(centroids, dtype=np.float64)
+    n, d = X.shape
+    out = np.empty((n, C.shape[0]), dtype=np.float64)
+    Ct = np.ascontiguousarray(C.T)  # (d, k)
+    for start in range(0, n, chunk):
+        Xc = X[start : start + chunk]
+        acc = np.zeros((Xc.shape[0], C.shape[0]), dtype=np.float64)
+        for j in range(d):
+            acc += Xc[:, j : j + 1] * Ct[j]
+        out[start : start + chunk] = acc
+    return out
+
+
+def assign(X: np.ndarray, centroids: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one assignment rule: nearest centroid, -1 below the topic's threshold. Returns (labels, best sims)."""
+    if len(X) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    S = cosine_similarities(X, centroids)
+    best = S.argmax(axis=1)
+    best_sim = S[np.arange(len(X)), best]
+    labels = np.where(best_sim >= thresholds[best], best, -1).astype(np.int64)
+    return labels, best_sim
+
+
+def _normalize64(V: np.ndarray) -> np.ndarray:
+    V = np.asarray(V, dtype=np.float64)
+    norms = np.linalg.norm(V, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return V / norms
+
+
+def _merge_clusters(
+    sums: np.ndarray, sizes: np.ndarray, *, target: int | None, threshold: float | None
+) -> np.ndarray:
+    """Greedy agglomerative merge of clusters by centroid cosine similarity.
+
+    Merges the most similar pair until ``target`` clusters remain (if given)
+    and no pair is more similar than ``threshold`` (if given).
+    Returns, for each input cluster, the index of the cluster it ends up in.
+    """
+    m = len(sums)
+    owner = np.arange(m)
+    if m <= 1:
+        return owner
+    sums = sums.astype(np.float64).copy()
+    sizes = sizes.astype(np.float64).copy()
+    C = _normalize64(sums)
+    S = C @ C.T
+    np.fill_diagonal(S, -np.inf)
+    active = np.ones(m, dtype=bool)
+    n_active = m
+    while n_active > 1:
+        flat = int(np.argmax(S))
+        i, j = divmod(flat, m)
+        best = S[i, j]
+        need = target is not None and n_active > target
+        want = threshold is not None and best > threshold and (target is None or n_active > target)
+        if not (need or want):
+            break
+        if i > j:
+            i, j = j, i
+        sums[i] += sums[j]
+        sizes[i] += sizes[j]
+        active[j] = False
+        owner[owner == j] = i
+        S[j, :] = -np.inf
+        S[:, j] = -np.inf
+        C[i] = _normalize64(sums[i])
+        row = C[active] @ C[i]
+        S[i, active] = row
+        S[active, i] = row
+        S[i, i] = -np.inf
+        n_active -= 1
+    return owner
+
+
+# ----------------------------------------------------------------------------- the estimator
+
+
+class TopicModel(TextmineEstimator):
+    """Embedding-based topic model with one deterministic inference path.
+
+    Parameters
+    ----------
+    n_topics:
+        ``"auto"`` (default): discover the number of topics (fine-grained
+        HDBSCAN clusters, then clusters whose centroids are more similar than
+        ``merge_threshold`` are merged agglomeratively). An integer ``k``: exactly ``k`` topics (discovered clusters
+        are merged agglomeratively by centroid similarity; k-means on the
+        reduced embeddings when fewer than ``k`` were found).
+    embedding_model:
+        ``"default"`` (packaged all-MiniLM-L6-v2), a path, or an
+        :class:`~textmine.embed.Embedder`. Embeddings are cached on disk.
+    reduction:
+        ``"umap"`` (default), ``"pca"``, ``"none"`` or an object with ``fit_transform``.
+    clustering:
+        ``"hdbscan"`` (default), ``"fast_hdbscan"``, ``"kmeans"`` or an object with ``fit_predict``.
+    representation:
+        ``"ctfidf"`` (default), ``"keybert"``, ``"mmr"`` or a callable (see
+        :mod:`textmine.topics.represent`).
+    vectorizer:
+        a scikit-learn ``CountVectorizer`` for the topic words (default:
+        English stop words removed, tokens of 2+ characters starting with a letter).
+    min_topic_size:
+        HDBSCAN's ``min_cluster_size``; ``"auto"`` = ``max(10, n_docs // 400)``
+        (at most ``n_docs // 4`` on small corpora, at least 3).
+    merge_threshold:
+        with ``n_topics="auto"``: discovered clusters whose centroids have a
+        cosine similarity above this are merged. ``None`` keeps every cluster.
+    outliers:
+        share of each topic's training documents (the least similar ones) that
+        become outliers (-1); the same per-topic similarity threshold then
+        applies to new documents. ``0`` = no outliers. ``"hdbscan"`` = use
+        the share of documents HDBSCAN left as noise (BERTopic-like).
+    outlier_threshold:
+        a fixed cosine-similarity threshold for every topic; overrides ``outliers``.
+    top_n_words:
+        words kept per topic (25, the depth used by the diversity metric).
+    n_representative_docs:
+        example documents kept per topic (diverse, close to the centroid).
+    labeler:
+        a :class:`~textmine.topics.TopicLabeler` to label topics at the end of ``fit``.
+    random_state:
+        seed for UMAP / k-means; the same seed gives the same topics.
+    verbose:
+        log the stages and their timings (logger ``textmine.topics``).
+
+    Attributes
+    ----------
+    labels_ : ndarray of int, topic id per training document (-1 = outlier or blank).
+    topics_ : list of :class:`Topic`, ordered by id (id 0 is the largest topic).
+    topic_embeddings_ : ndarray (n_topics, dim), unit centroids in embedding space.
+    thresholds_ : ndarray (n_topics,), per-topic outlier similarity thresholds.
+    n_clusters_found_ : number of clusters the clustering stage found before merging.
+    timings_ : dict of seconds per stage.
+
+    Examples
+    --------
+    >>> from textmine import TopicModel
+    >>> docs = ["nasa launched a rocket to orbit", "the shuttle reached orbit", "the team won the game",
+    ...         "a great hockey game tonight", "the rocket engine failed", "fans cheered the team"]
+    >>> tm = TopicModel(n_topics=2, random_state=42).fit(docs)
+    >>> sorted(t.size for t in tm.topics_)
+    [3, 3]
+    >>> int(tm.transform(["the orbit of the rocket"])[0]) == int(tm.labels_[0])
+    True
+    """
+
+    def __init__(
+        self,
+        n_topics: int | str = "auto",
+        *,
+        embedding_model: Any = "default",
+        reduction: Any = "umap",
+        clustering: Any = "hdbscan",
+        representation: Any = "ctfidf",
+        vectorizer: Any = None,
+        min_topic_size: int | str = "auto",
+        merge_threshold: float | None = 0.5,
+        outliers: float | str = 0.05,
+        outlier_threshold: float | None = None,
+        top_n_words: int = 25,
+        n_representative_docs: int = 3,
+        labeler: Any = None,
+        random_state: int | None = None,
+        verbose: bool = False,
+    ):
+        self.n_topics = n_topics
+        self.embedding_model = embedding_model
+        self.reduction = reduction
+        self.clustering = clustering
+        self.representation = representation
+        self.vectorizer = vectorizer
+        self.min_topic_size = min_topic_size
+        self.merge_threshold = merge_threshold
+        self.outliers = outliers
+        self.outlier_threshold = outlier_threshold
+        self.top_n_words = top_n_words
+        self.n_representative_docs = n_representative_docs
+        self.labeler = labeler
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation helpers
+
+    def _target_k(self) -> int | None:
+        k = self.n_topics
+        if isinstance(k, str):
+            if k != "auto":
+                raise InputError(f'n_topics must be "auto" or an integer >= 1, got {k!r}')
+            return None
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InputError(f'n_topics must be "auto" or an integer >= 1, got {k!r}')
+        return int(k)
+
+    def _min_size(self, n: int) -> int:
+        m = self.min_topic_size
+        if m == "auto":
+            # 0.25% of the corpus, at least 10; small corpora: room for at least 4 clusters
+            return max(3, min(max(10, n // 400), n // 4))
+        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (int, np.integer)) or m < 2:
+            raise InputError(f'min_topic_size must be "auto" or an integer >= 2, got {m!r}')
+        return int(m)
+
+    def _outlier_share(self) -> float | str:
+        o = self.outliers
+        if isinstance(o, str):
+            if o != "hdbscan":
+                raise InputError(f'outliers must be a share in [0, 1) or "hdbscan", got {o!r}')
+            return o
+        if isinstance(o, bool) or not isinstance(o, (int, float, np.floating)) or not 0 <= float(o) < 1:
+            raise InputError(f'outliers must be a share in [0, 1) or "hdbscan", got {o!r}')
+        return float(o)
+
+    def _embedder(self) -> Any:
+        return get_embedder(self.embedding_model)
+
+    def _embed(self, docs: list[str], idx: np.ndarray, embeddings: Any, *, fitting: bool) -> np.ndarray:
+        if embeddings is not None:
+            E = np.asarray(embeddings)
+            if E.ndim != 2 or E.shape[0] != len(docs):
+                raise InputError(
+                    f"embeddings must have shape (n_docs, dim) = ({len(docs)}, dim), got {E.shape}"
+                )
+            if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
+                raise InputError("embeddings must be a finite numeric matrix")
+            X = l2_normalize(E[idx])
+            model_id = getattr(self, "embedding_model_id_", None) if not fitting else "precomputed"
+        else:
+            try:
+                emb = self._embedder()
+            except TextmineError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise InputError(f"could not load embedding model {self.embedding_model!r}: {exc}") from None
+            X = l2_normalize(emb.encode([docs[i] for i in idx])) if len(idx) else np.zeros((0, emb.dim), np.float32)
+            model_id = emb.model_id
+        if not fitting and X.shape[1] != self.topic_embeddings_.shape[1]:
+            raise InputError(
+                f"embeddings have dimension {X.shape[1]} but the model was fitted with {self.topic_embeddings_.shape[1]}"
+            )
+        if fitting:
+            self.embedding_model_id_ = model_id
+        return X
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
+        """Discover topics in ``docs``. ``embeddings`` (n_docs, dim) skips the embedding stage."""
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+        docs = as_documents(docs)
+        k = self._target_k()
+        share = self._outlier_share()
+        for name in ("top_n_words", "n_representative_docs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise InputError(f"{name} must be an integer >= 0, got {v!r}")
+        blank = np.array([is_blank(d) for d in docs], dtype=bool)
+        idx = np.flatnonzero(~blank)
+        if len(idx) == 0:
+            raise EmptyCorpusError(f"all {len(docs)} documents are empty or blank: there is nothing to model")
+        if k is not None and k > len(idx):
+            raise InputError(f"n_topics={k} but the corpus has only {len(idx)} non-empty documents")
+
+        t0 = time.perf_counter()
+        X = self._embed(docs, idx, embeddings, fitting=True)
+        timings["embed"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        raw, noise_share = self._discover(X, k)
+        timings["discover"] = time.perf_counter() - t0
+
+        # centroids of discovered clusters, merged to the target
+        t0 = time.perf_counter()
+        cluster_ids = np.unique(raw[raw >= 0])
+        self.n_clusters_found_ = int(len(cluster_ids))
+        sums = np.stack([X[raw == c].astype(np.float64).sum(axis=0) for c in cluster_ids])
+        sizes = np.array([(raw == c).sum() for c in cluster_ids])
+        if k is not None:
+            owner = _merge_clusters(sums, sizes, target=k, threshold=None)
+        else:
+            owner = _merge_clusters(sums, sizes, target=None, threshold=self.merge_threshold)
+        groups = np.unique(owner)
+        centroids = _normalize64(np.stack([sums[owner == g].sum(axis=0) for g in groups]))
+
+        # thresholds from the nearest-centroid assignment of the training docs
+        no_threshold = np.full(len(centroids), -np.inf)
+        near, best_sim = assign(X, centroids, no_threshold)
+        if share == "hdbscan":
+            share = float(noise_share)
+        thresholds = self._thresholds(near, best_sim, len(centroids), share)
+        if self.outlier_threshold is not None:
+            thr = self.outlier_threshold
+            if isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1:
+                raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
+            thresholds = np.full(len(centroids), float(thr))
+        labels, _ = assign(X, centroids, thresholds)
+
+        # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
+        counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
+        nearest = np.bincount(near, minlength=len(centroids))
+        keep = [t for t in np.argsort(-counts, kind="stable") if nearest[t] > 0 or k is not None]
+        self.topic_embeddings_ = centroids[keep]
+        self.thresholds_ = thresholds[keep]
+        self.noise_share_ = float(noise_share)
+        self.outlier_share_ = float(share)
+        timings["assign"] = time.perf_counter() - t0
+
+        # labels_ is literally the transform rule on the training embeddings
+        labels, _ = assign(X, self.topic_embeddings_, self.thresholds_)
+        full = np.full(len(docs), -1, dtype=np.int64)
+        full[idx] = labels
+        self.labels_ = full
+
+        t0 = time.perf_counter()
+        self.topics_ = self._represent(docs, idx, X, labels)
+        timings["represent"] = time.perf_counter() - t0
+        if self.labeler is not None:
+            t0 = time.perf_counter()
+            self.label_topics(self.labeler)
+            timings["label"] = time.perf_counter() - t0
+        timings["total"] = time.perf_counter() - t_start
+        self.timings_ = timings
+        if self.verbose:
+            log.info(
+                "TopicModel: %d docs, %d clusters found, %d topics, %.1f%% outliers, timings %s",
+                len(docs), self.n_clusters_found_, len(self.topics_),
+                100 * float((self.labels_ == -1).mean()), {k_: round(v, 2) for k_, v in timings.items()},
+            )
+        return self
+
+    @staticmethod
+    def _thresholds(near: np.ndarray, best_sim: np.ndarray, n_topics: int, share: float) -> np.ndarray:
+        """Per-topic threshold: the ``share`` quantile of its members' similarities, placed between two docs."""
+        thr = np.full(n_topics, -np.inf)
+        if share <= 0:
+            return thr
+        for t in range(n_topics):
+            s = np.sort(best_sim[near == t])
+            m = int(np.floor(share * len(s)))
+            if m <= 0 or m >= len(s):
+                continue
+            thr[t] = (s[m - 1] + s[m]) / 2.0 if s[m] > s[m - 1] else s[m]
+        return thr
+
+    def _discover(self, X: np.ndarray, k: int | None) -> tuple[np.ndarray, float]:
+        """Cluster labels of the training embeddings (-1 = noise) and the noise share."""
+        n = len(X)
+        if n == 1 or k == 1:
+            return np.zeros(n, dtype=np.int64), 0.0
+        mcs = self._min_size(n)
+        clustering = self.clustering
+        is_kmeans = isinstance(clustering, str) and clustering.lower() == "kmeans"
+        if is_kmeans and k is None:
+            raise InputError('clustering="kmeans" needs an integer n_topics')
+        if not is_kmeans and n < 2 * mcs:
+            # too few documents for density clustering
+            if k is None:
+                return np.zeros(n, dtype=np.int64), 0.0
+            return self._kmeans(X, k), 0.0
+        reducer = make_reducer(self.reduction, n_samples=n, n_features=X.shape[1], random_state=self.random_state)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                Y = np.asarray(reducer.fit_transform(X))
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. UMAP on degenerate data (all duplicates)
+            log.warning("reduction %r failed (%s); clustering the embeddings directly", reducer, exc)
+            Y = Identity().fit_transform(X)
+        if is_kmeans:
+            return self._kmeans(Y, k), 0.0
+        clusterer = make_clusterer(clustering, min_cluster_size=mcs, n_clusters=k, random_state=self.random_state)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = np.asarray(clusterer.fit_predict(Y), dtype=np.int64)
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.warning("clustering %r failed (%s); using a single cluster", clusterer, exc)
+            raw = np.zeros(n, dtype=np.int64)
+        noise = float((raw < 0).mean())
+        n_found = len(np.unique(raw[raw >= 0]))
+        if n_found == 0:
+            raw = np.zeros(n, dtype=np.int64)
+            n_found = 1
+        if k is not None and n_found < k:
+            raw = self._kmeans(Y, k)
+        return raw, noise
+
+    def _kmeans(self, Y: np.ndarray, k: int) -> np.ndarray:
+        from sklearn.cluster import KMeans
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rs = 0 if self.random_state is None else self.random_state
+            return KMeans(n_clusters=k, n_init=10, random_state=rs).fit_predict(Y).astype(np.int64)
+
+    # ------------------------------------------------------------------ representation
+
+    def _embed_words(self, words: Sequence[str]) -> np.ndarray:
+        return _normalize64(self._embedder().encode(list(words)))
+
+    def _represent(self, docs: list[str], idx: np.ndarray, X: np.ndarray, labels: np.ndarray) -> list[Topic]:
+        n_topics = len(self.topic_embeddings_)
+        texts = [docs[i] for i in idx]
+        words: dict[int, list[tuple[str, float]]] = {t: [] for t in range(n_topics)}
+        member = labels >= 0
+        if member.any() and n_topics:
+            vec = self.vectorizer
+            if vec is None:
+                vec = default_vectorizer(len(texts))
+            else:
+                from sklearn.base import clone
+
+                vec = clone(vec)
+            try:
+                counts = vec.fit_transform(texts)
+                vocab = np.asarray(vec.get_feature_names_out())
+            except ValueError:  # empty vocabulary: only stop words / numbers
+                counts, vocab = None, None
+            if counts is not None:
+                rows = np.flatnonzero(member)
+                M = sp.csr_matrix(
+                    (np.ones(len(rows)), (labels[rows], rows)), shape=(n_topics, len(texts))
+                )
+                ct = class_tfidf(M @ counts)
+                n_cand = max(30, self.top_n_words)
+                candidates = {}
+                for t in range(n_topics):
+                    row = ct.getrow(t).toarray().ravel()
+                    nz = np.flatnonzero(row > 0)
+                    order = nz[np.lexsort((vocab[nz], -row[nz]))][:n_cand]
+                    candidates[t] = [(str(vocab[j]), float(row[j])) for j in order]
+                rep = make_representation(self.representation)
+                cents = {t: self.topic_embeddings_[t] for t in range(n_topics)}
+                words = rep(candidates, cents, self._embed_words, self.top_n_words)
+        topics = []
+        for t in range(n_topics):
+            members = np.flatnonzero(labels == t)
+            rep_docs = self._representative_docs(texts, X, members, t)
+            topics.append(
+                Topic(id=t, size=int(len(members)), words=list(words.get(t, []))[: self.top_n_words],
+                      representative_docs=rep_docs)
+            )
+        return topics
+
+    def _representative_docs(self, texts: list[str], X: np.ndarray, members: np.ndarray, t: int) -> list[str]:
+        n_rep = self.n_representative_docs
+        if n_rep == 0 or len(members) == 0:
+            return []
+        sims = cosine_similarities(X[members], self.topic_embeddings_[t : t + 1])[:, 0]
+        cand = members[np.argsort(-sims, kind="stable")[: max(10, 3 * n_rep)]]
+        E = _normalize64(X[cand])
+        rel = E @ self.topic_embeddings_[t]
+        chosen = [0]
+        seen = {texts[cand[0]].strip()}
+        while len(chosen) < min(n_rep, len(cand)):
+            red = (E @ E[chosen].T).max(axis=1)
+            score = 0.5 * rel - 0.5 * red
+            score[chosen] = -np.inf
+            for j in range(len(cand)):  # exact duplicates are never shown twice
+                if texts[cand[j]].strip() in seen:
+                    score[j] = -np.inf
+            j = int(np.argmax(score))
+            if not np.isfinite(score[j]):
+                break
+            chosen.append(j)
+            seen.add(texts[cand[j]].strip())
+        return [texts[cand[j]][:MAX_DOC_CHARS] for j in chosen]
+
+    # ------------------------------------------------------------------ inference
+
+    def transform(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``."""
+        self._check_fitted("topic_embeddings_")
+        docs = as_documents(docs, allow_empty_corpus=True)
+        blank = np.array([is_blank(d) for d in docs], dtype=bool)
+        idx = np.flatnonzero(~blank)
+        out = np.full(len(docs), -1, dtype=np.int64)
+        if len(idx) == 0 or len(self.topic_embeddings_) == 0:
+            if embeddings is not None:
+                self._embed(docs, idx, embeddings, fitting=False)
+            return out
+        X = self._embed(docs, idx, embeddings, fitting=False)
+        labels, _ = assign(X, self.topic_embeddings_, self.thresholds_)
+        out[idx] = labels
+        return out
+
+    def fit_transform(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        return self.fit(docs, embeddings=embeddings).labels_.copy()
+
+    def similarities(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Cosine similarity of each document to each topic centroid, shape (n_docs, n_topics); blank rows are 0."""
+        self._check_fitted("topic_embeddings_")
+        docs = as_documents(docs, allow_empty_corpus=True)
+        idx = np.flatnonzero([not is_blank(d) for d in docs])
+        out = np.zeros((len(docs), len(self.topic_embeddings_)))
+        if len(idx):
+            out[idx] = cosine_similarities(self._embed(docs, idx, embeddings, fitting=False), self.topic_embeddings_)
+        return out
+
+    # ------------------------------------------------------------------ topic-level operations
+
+    @property
+    def n_topics_(self) -> int:
+        self._check_fitted("topics_")
+        return len(self.topics_)
+
+    def get_topic(self, topic_id: int) -> Topic:
+        self._check_fitted("topics_")
+        if not 0 <= int(topic_id) < len(self.topics_):
+            raise InputError(f"no topic {topic_id}; ids run from 0 to {len(self.topics_) - 1}")
+        return self.topics_[int(topic_id)]
+
+    def get_topic_info(self) -> list[dict[str, Any]]:
+        """One row per topic: id, size, name, label, top 10 words (plus an outlier row with id -1)."""
+        self._check_fitted("topics_")
+        rows = [{"id": -1, "size": int((self.labels_ == -1).sum()), "name": "outliers", "label": None, "words": []}]
+        for t in self.topics_:
+            rows.append({"id": t.id, "size": t.size, "name": t.name, "label": t.label, "words": t.top_words(10)})
+        return rows
+
+    def find_topics(self, query: str, top_n: int = 5) -> list[tuple[int, float]]:
+        """Topics most similar to a free-text query: [(topic id, cosine similarity), ...]."""
+        self._check_fitted("topic_embeddings_")
+        if not isinstance(query, str) or is_blank(query):
+            raise InputError("query must be a non-empty str")
+        q = l2_normalize(self._embedder().encode([query]))
+        sims = cosine_similarities(q, self.topic_embeddings_)[0]
+        order = np.argsort(-sims, kind="stable")[: max(0, int(top_n))]
+        return [(int(t), float(sims[t])) for t in order]
+
+    def reduce_topics(
+        self, docs: Sequence[str], n_topics: int, *, embeddings: np.ndarray | None = None
+    ) -> TopicModel:
+        """Merge the most similar topics (by centroid, size-weighted) until ``n_topics`` remain.
+
+        ``docs`` must be the training documents: their assignment, the
+        thresholds, words and ``labels_`` are recomputed with the same rule.
+        Labels from a labeler are dropped (call :meth:`label_topics` again).
+        """
+        self._check_fitted("topic_embeddings_")
+        docs = as_documents(docs)
+        if len(docs) != len(self.labels_):
+            raise InputError(f"reduce_topics needs the {len(self.labels_)} training documents, got {len(docs)}")
+        if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or n_topics < 1:
+            raise InputError(f"n_topics must be an integer >= 1, got {n_topics!r}")
+        if n_topics >= len(self.topics_):
+            return self
+        idx = np.flatnonzero([not is_blank(d) for d in docs])
+        X = self._embed(docs, idx, embeddings, fitting=False)
+        sizes = np.array([max(t.size, 1) for t in self.topics_], dtype=np.float64)
+        sums = self.topic_embeddings_ * sizes[:, None]
+        owner = _merge_clusters(sums, sizes, target=int(n_topics), threshold=None)
+        groups = np.unique(owner)
+        centroids = _normalize64(np.stack([sums[owner == g].sum(axis=0) for g in groups]))
+        near, best_sim = assign(X, centroids, np.full(len(centroids), -np.inf))
+        thresholds = self._thresholds(near, best_sim, len(centroids), self.outlier_share_)
+        if self.outlier_threshold is not None:
+            thresholds = np.full(len(centroids), float(self.outlier_threshold))
+        labels, _ = assign(X, centroids, thresholds)
+        counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
+        keep = list(np.argsort(-counts, kind="stable"))
+        self.topic_embeddings_ = centroids[keep]
+        self.thresholds_ = thresholds[keep]
+        labels, _ = assign(X, self.topic_embeddings_, self.thresholds_)
+        full = np.full(len(docs), -1, dtype=np.int64)
+        full[idx] = labels
+        self.labels_ = full
+        self.topics_ = self._represent(docs, idx, X, labels)
+        return self
+
+    def hierarchy(self, method: str = "average") -> dict[str, Any]:
+        """Hierarchical clustering of the topic centroids (scipy linkage, cosine distance).
+
+        Returns ``{"linkage": (n_topics-1, 4) array, "labels": [topic names]}``, ready for
+        ``scipy.cluster.hierarchy.dendrogram(linkage, labels=labels)``.
+        """
+        self._check_fitted("topic_embeddings_")
+        from scipy.cluster.hierarchy import linkage
+
+        if len(self.topics_) < 2:
+            raise InputError("a hierarchy needs at least two topics")
+        Z = linkage(self.topic_embeddings_, method=method, metric="cosine")
+        return {"linkage": Z, "labels": [t.name for t in self.topics_]}
+
+    def topics_per_class(self, classes: Sequence[Any], labels: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Counts of topics within each class: rows ``{"class", "topic", "count", "share"}``.
+
+        ``classes`` has one entry per training document (or per entry of ``labels``).
+        """
+        self._check_fitted("labels_")
+        lab = np.asarray(self.labels_ if labels is None else labels)
+        classes = list(classes)
+        if len(classes) != len(lab):
+            raise InputError(f"classes has {len(classes)} entries but there are {len(lab)} documents")
+        rows = []
+        for c in sorted(set(classes), key=str):
+            mask = np.array([x == c for x in classes])
+            ids, cnt = np.unique(lab[mask], return_counts=True)
+            for t, n in sorted(zip(ids.tolist(), cnt.tolist()), key=lambda p: (-p[1], p[0])):
+                rows.append({"class": c, "topic": int(t), "count": int(n), "share": n / int(mask.sum())})
+        return rows
+
+    def topics_over_time(
+        self, timestamps: Sequence[Any], labels: Sequence[int] | None = None, *, bins: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Topic counts per time stamp (or per equal-width bin of numeric stamps when ``bins`` is given).
+
+        Rows ``{"time", "topic", "count"}``. Topic words are not recomputed per bin (not implemented yet).
+        """
+        self._check_fitted("labels_")
+        lab = np.asarray(self.labels_ if labels is None else labels)
+        ts = list(timestamps)
+        if len(ts) != len(lab):
+            raise InputError(f"timestamps has {len(ts)} entries but there are {len(lab)} documents")
+        if bins is not None:
+            v = np.asarray(ts, dtype=float)
+            edges = np.linspace(v.min(), v.max(), int(bins) + 1)
+            which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
+            ts = [float(edges[b]) for b in which]
+        rows = []
+        for tval in sorted(set(ts)):
+            mask = np.array([x == tval for x in ts])
+            ids, cnt = np.unique(lab[mask], return_counts=True)
+            for t, n in zip(ids.tolist(), cnt.tolist()):
+                rows.append({"time": tval, "topic": int(t), "count": int(n)})
+        return rows
+
+    # ------------------------------------------------------------------ labels, persistence, report
+
+    def label_topics(self, labeler: Any = None) -> TopicModel:
+        """Give every topic a short human-readable label with a :class:`TopicLabeler` (LLM)."""
+        self._check_fitted("topics_")
+        from .label import TopicLabeler
+
+        labeler = labeler if labeler is not None else (self.labeler or TopicLabeler())
+        labels = labeler.label(self.topics_)
+        for topic, lab in zip(self.topics_, labels):
+            topic.label = lab
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save to a directory (JSON + safetensors, sha256-checked, no pickle)."""
+        from .persist import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TopicModel:
+        """Load a model written by :meth:`save`; raises :class:`~textmine.errors.PersistenceError` if damaged."""
+        from .persist import load_model
+
+        return load_model(path)
+
+    def report(self, path: str | os.PathLike[str], **kwargs: Any) -> Any:
+        """Write an HTML/markdown report of the topics (``textmine.report.write_topic_report``)."""
+        self._check_fitted("topics_")
+        from ..report import write_topic_report
+
+        return write_topic_report(self, path, **kwargs)
