@@ -442,19 +442,29 @@ class LLM:
             # full prompt evaluation every call: reusing a KV-cache prefix changes the batching of
             # the prompt, which changes logits slightly and makes greedy output order-dependent
             self._llama.reset()
-            with _quiet():
-                out = self._llama.create_completion(
-                    prompt=prompt_tokens,
-                    max_tokens=max_tokens,
-                    temperature=self.temperature,
-                    top_k=40,
-                    top_p=1.0,
-                    min_p=0.0,
-                    repeat_penalty=self.repeat_penalty,
-                    seed=self.seed,
-                    stop=list(self.stop) or None,
-                    grammar=gram,
-                )
+            with _quiet() as log:
+                try:
+                    out = self._llama.create_completion(
+                        prompt=prompt_tokens,
+                        max_tokens=max_tokens,
+                        temperature=self.temperature,
+                        top_k=40,
+                        top_p=1.0,
+                        min_p=0.0,
+                        repeat_penalty=self.repeat_penalty,
+                        seed=self.seed,
+                        stop=list(self.stop) or None,
+                        grammar=gram,
+                    )
+                except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
+                    err: Exception | None = exc
+                else:
+                    err = None
+            if err is not None:
+                tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-400:]
+                raise LLMOutputError(
+                    f"llama.cpp generation failed with {self.model_id}: {err}" + (f" ({tail})" if tail else "")
+                ) from None
             self._stats["seconds"] += time.perf_counter() - t0
             text = out["choices"][0]["text"]
             usage = out.get("usage") or {}
