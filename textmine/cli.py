@@ -425,6 +425,24 @@ def build_labeler(llm: str) -> Any:
     return TopicLabeler(llm=llm)
 
 
+def label_topics(model: Any, llm: str) -> None:
+    """Label the topics with the LLM, with a progress bar per topic on a terminal."""
+    labeler = build_labeler(llm)
+    n = sum(1 for t in model.topics_ if t.id != -1)
+    with step(f"labelling {n} topics with the LLM"), progress(n, "labels") as bar:
+        one = getattr(labeler, "label_one", None)
+        if callable(one):
+
+            def counted(topic: Any) -> str:
+                try:
+                    return one(topic)
+                finally:
+                    bar.update(1)
+
+            labeler.label_one = counted  # type: ignore[method-assign]
+        model.label_topics(labeler)
+
+
 def load_llm_early(llm: str) -> Any:
     """Load the LLM before long steps, so a bad --llm fails in seconds."""
     from .llm import load_llm
@@ -567,8 +585,7 @@ def topics_cmd(
     with step(f"fitting topics on {len(corpus)} documents"):
         model.fit(corpus.texts)
     if label:
-        with step(f"labelling {sum(1 for t in model.topics_ if t.id != -1)} topics with the LLM"):
-            model.label_topics(build_labeler(llm))
+        label_topics(model, llm)
     assigned = [int(x) for x in model.labels_]
     metrics = _topic_metrics(model, corpus.texts, assigned, corpus.labels)
     if save is not None:
@@ -658,8 +675,7 @@ def label_cmd(
         _check_model_dir(save, force)
     model = _load_model(model_dir)
     load_llm_early(llm)
-    with step(f"labelling {sum(1 for t in model.topics_ if t.id != -1)} topics with the LLM"):
-        model.label_topics(build_labeler(llm))
+    label_topics(model, llm)
     target = save if save is not None else model_dir
     with step(f"saving the model to {target}"):
         _save_model(model, target, force=True if save is None else force)

@@ -41,6 +41,10 @@ MAX_POINTS = 20_000
 WEBGL_FROM = 5_000
 #: characters of each document shown when hovering a point
 HOVER_CHARS = 220
+#: keywords of the sampled documents: computed on this many characters of each ...
+KEYWORD_CHARS = 2_000
+#: ... with document frequencies learned from at most this many documents
+KEYWORD_FIT_DOCS = 500
 
 # a qualitative palette (plotly's D3 + Dark24 colours); outliers are grey
 _PALETTE = [
@@ -576,10 +580,18 @@ def write_topic_report(
         else:
             from .keywords import KeywordExtractor
 
+            # bounded cost on big corpora: document frequencies from at most KEYWORD_FIT_DOCS documents,
+            # keywords from the first KEYWORD_CHARS characters of each sampled document
             kx = KeywordExtractor(top_n=6, embedding_model=getattr(model, "embedding_model", "default"))
-            kx.fit(docs_list)
-            sample_kws = [_keyword_texts(k) for k in kx.transform([docs_list[i] for i in pick])]
+            fit_idx = _sample_indices(len(nonblank), KEYWORD_FIT_DOCS, random_state)
+            kx.fit([docs_list[nonblank[j]][:KEYWORD_CHARS] for j in fit_idx])
+            sample_kws = [_keyword_texts(k) for k in kx.transform([docs_list[i][:KEYWORD_CHARS] for i in pick])]
             keyword_method = "KeywordExtractor(top_n=6)"
+            if len(nonblank) > KEYWORD_FIT_DOCS or any(len(docs_list[i]) > KEYWORD_CHARS for i in pick):
+                keyword_method += (
+                    f" on the first {KEYWORD_CHARS:,} characters of each document, "
+                    f"document frequencies from {min(len(nonblank), KEYWORD_FIT_DOCS):,} documents"
+                )
         for i, kws in zip(pick, sample_kws):
             text = " ".join(docs_list[i].split())
             keyword_rows.append(
