@@ -1,0 +1,101 @@
+"""HybridKeywordExtractor with the real packaged GGUF, the real embedding model and real Inspec docs."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.base import clone
+
+from conftest import read_jsonl
+from textmine import Keyword
+from textmine.errors import EmptyCorpusError, InputError
+from textmine.keywords import HybridKeywordExtractor, KeywordExtractor
+from textmine.keywords.hybrid import HYBRID_EXAMPLES, format_hybrid_text
+from textmine.keywords.llm import ground_keyword, stem_key
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return [r["text"] for r in read_jsonl("keyphrase/inspec_test.jsonl", limit=3)]
+
+
+@pytest.fixture(scope="module")
+def run(llm, docs):
+    hy = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=15)
+    before = llm.stats["calls"]
+    out = hy.fit_transform([*docs, " "])
+    return hy, out, llm.stats["calls"] - before
+
+
+def test_examples_choose_among_their_candidates():
+    for text, cands, chosen in HYBRID_EXAMPLES:
+        assert set(chosen) <= set(cands)
+        for c in cands:
+            assert ground_keyword(c, text) is not None, c
+    assert format_hybrid_text(" a doc ", ["x", "y"]) == "a doc\n\nCandidates: x; y"
+
+
+def test_output_only_contains_candidates_of_the_doc(run, docs):
+    hy, out, calls = run
+    cands = hy.extractor_.transform(docs)  # the same fitted candidate extractor
+    assert len(out) == 4 and out[3] == []
+    for doc, kws, cs in zip(docs, out, cands):
+        names = {c.text for c in cs}
+        assert len(kws) == 8
+        for k in kws:
+            assert isinstance(k, Keyword) and isinstance(k.score, float)
+            assert k.text in names  # one of this document's own candidates
+            assert ground_keyword(k.text, doc) is not None
+        scores = [k.score for k in kws]
+        assert scores == sorted(scores, reverse=True)
+        assert len({stem_key(k.text) for k in kws}) == len(kws)
+    st = hy.stats_
+    assert st["parse_failures"] == 0 and st["llm_calls"] == 3 and calls == 3
+    assert st["llm_picked"] >= 3  # the LLM did choose something for these abstracts
+    assert st["grounded_share"] == 1.0
+
+
+def test_fusion_changes_the_embedding_order(run, docs):
+    hy, out, _ = run
+    cands = hy.extractor_.transform(docs)
+    emb_order = [[c.text for c in cs[:8]] for cs in cands]
+    assert any([k.text for k in kws] != e for kws, e in zip(out, emb_order))
+
+
+def test_llm_first_fusion_uses_llm_picks_then_fills(llm, docs, run):
+    hy, _, _ = run
+    h2 = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=15, fusion="llm")
+    h2.extractor_ = hy.extractor_  # same fitted candidates -> the LLM answers come from the cache
+    out = h2.transform(docs[:1])[0]
+    assert len(out) == 8
+    assert h2.stats_["llm_picked"] <= 8
+
+
+def test_clone_params(llm):
+    hy = HybridKeywordExtractor(llm=llm, top_n=5, candidate_extractor=KeywordExtractor(diversity=0.5))
+    c = clone(hy)
+    assert c.llm is llm and c.top_n == 5
+    assert c.candidate_extractor is not hy.candidate_extractor
+    assert c.candidate_extractor.get_params() == hy.candidate_extractor.get_params()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"top_n": 0}, {"n_candidates": -1}, {"fusion": "max"}, {"rrf_k": -1}, {"candidate_extractor": "kb"}],
+)
+def test_bad_params(params):
+    with pytest.raises(InputError):
+        HybridKeywordExtractor(**params).transform(["some text about neural networks"])
+
+
+def test_bad_input(llm):
+    hy = HybridKeywordExtractor(llm=llm)
+    with pytest.raises(InputError):
+        hy.transform([None])
+    with pytest.raises(InputError):
+        hy.extract(3)
+    with pytest.raises(EmptyCorpusError):
+        hy.fit([])
+    before = llm.stats["calls"]
+    assert hy.transform([]) == []
+    assert hy.transform(["", "\n  "]) == [[], []]
+    assert llm.stats["calls"] == before

@@ -1,0 +1,326 @@
+"""Hybrid keyword extraction: embedding candidates, LLM choice, rank fusion.
+
+:class:`HybridKeywordExtractor` combines the two extractors of textmine:
+
+1. :class:`~textmine.keywords.KeywordExtractor` proposes the ``n_candidates``
+   best candidate phrases of each document (noun-phrase chunks ranked by
+   embedding similarity with position / corpus priors);
+2. the LLM sees the document and that candidate list and picks the best
+   ``top_n`` in order, through ``LLM.generate_list(choices=candidates)``: a
+   grammar whose alternatives are exactly those candidates, so every answer
+   is one of the document's own phrases (grounded by construction, it always
+   parses);
+3. the two rankings are fused (``fusion="rrf"``: reciprocal-rank fusion of the
+   LLM's order and the embedding order; ``"llm"``: the LLM's picks first, then
+   the embedding ranking fills up to ``top_n``).
+
+>>> from textmine.keywords import HybridKeywordExtractor
+>>> doc = ("Support vector machines for text classification. We train support vector "
+...        "machines on bag-of-words features and compare them with naive Bayes classifiers.")
+>>> hy = HybridKeywordExtractor(top_n=3)
+>>> kws = hy.extract(doc)
+>>> len(kws) == 3 and all(k.text in doc.lower() for k in kws)
+True
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .._base import TextmineEstimator
+from .._types import Keyword
+from .._validation import as_document, as_documents, is_blank
+from ..errors import InputError, LLMOutputError
+from .llm import _resolve_llm, stem_key
+
+__all__ = ["HybridKeywordExtractor", "HYBRID_INSTRUCTION", "HYBRID_EXAMPLES", "format_hybrid_text"]
+
+HYBRID_INSTRUCTION = (
+    "Choose the keyphrases of the text from its candidate list: the specific technical "
+    "terms that best describe what the text is about. Most important first."
+)
+
+# Made-up abstracts (not from any benchmark set) with their candidate lists and
+# the candidates an annotator would choose, in order.
+HYBRID_EXAMPLES: tuple[tuple[str, list[str], list[str]], ...] = (
+    (
+        "Adaptive cruise control for electric buses\n"
+        "We present an adaptive cruise control system for electric buses in urban traffic. "
+        "A model predictive controller uses radar measurements to keep a safe distance "
+        "while reducing battery energy consumption. Road tests show 12% lower energy use.",
+        [
+            "electric buses",
+            "road tests",
+            "adaptive cruise control system",
+            "safe distance",
+            "model predictive controller",
+            "lower energy use",
+            "battery energy consumption",
+            "radar measurements",
+            "urban traffic",
+        ],
+        [
+            "adaptive cruise control system",
+            "electric buses",
+            "model predictive controller",
+            "battery energy consumption",
+            "radar measurements",
+        ],
+    ),
+    (
+        "Detecting spam reviews with graph neural networks\n"
+        "Fake product reviews mislead customers of online shops. We build a review graph "
+        "linking users, products and reviews, and train a graph neural network to detect "
+        "spam reviews. On two e-commerce datasets the method beats text classifiers.",
+        [
+            "customers",
+            "spam reviews",
+            "graph neural networks",
+            "method",
+            "review graph",
+            "fake product reviews",
+            "e-commerce datasets",
+            "users",
+            "text classifiers",
+        ],
+        [
+            "spam reviews",
+            "graph neural networks",
+            "review graph",
+            "fake product reviews",
+            "e-commerce datasets",
+            "text classifiers",
+        ],
+    ),
+)
+
+
+def format_hybrid_text(text: str, candidates: Sequence[str]) -> str:
+    """The text the LLM sees: the document, then its numbered-free candidate list."""
+    return f"{text.strip()}\n\nCandidates: " + "; ".join(candidates)
+
+
+class HybridKeywordExtractor(TextmineEstimator):
+    """Embedding candidates + LLM selection among them, fused with the embedding ranking.
+
+    Parameters
+    ----------
+    llm:
+        LLM preset name, GGUF path or :class:`textmine.llm.LLM`.
+    top_n:
+        Keyphrases per document.
+    n_candidates:
+        Candidates proposed by the embedding extractor (the LLM's choices).
+    fusion:
+        ``"rrf"``: score = ``1/(k + llm_rank) + 1/(k + embedding_rank)``
+        (candidates the LLM did not pick only get the second term);
+        ``"llm"``: the LLM's picks in its order, then the embedding ranking.
+    rrf_k:
+        The ``k`` of reciprocal-rank fusion.
+    candidate_extractor:
+        A configured :class:`~textmine.keywords.KeywordExtractor` (its
+        ``top_n`` is overridden by ``n_candidates``); ``None`` uses the default.
+    instruction, examples:
+        Prompt instruction and few-shot ``(text, candidates, chosen)`` examples;
+        ``None`` uses :data:`HYBRID_INSTRUCTION` / :data:`HYBRID_EXAMPLES`.
+    max_doc_tokens:
+        The document part of the prompt is truncated to this many LLM tokens.
+    embedding_model:
+        Embedder for the default candidate extractor.
+
+    Attributes
+    ----------
+    stats_ : dict
+        After ``transform``: ``docs``, ``llm_calls``, ``llm_generations``,
+        ``parse_failures``, ``llm_picked`` (keyphrases chosen by the LLM),
+        ``keywords_grounded`` / ``grounded_share`` (always 1.0: candidates
+        come from the document), ``seconds``.
+
+    Examples
+    --------
+    >>> from textmine.keywords import HybridKeywordExtractor
+    >>> docs = ["Graph neural networks learn node embeddings from graph structure.", ""]
+    >>> hy = HybridKeywordExtractor(top_n=2).fit(docs)
+    >>> [len(k) for k in hy.transform(docs)]
+    [2, 0]
+    """
+
+    def __init__(
+        self,
+        llm: Any = "default",
+        top_n: int = 10,
+        *,
+        n_candidates: int = 20,
+        fusion: str = "rrf",
+        rrf_k: float = 5.0,
+        candidate_extractor: Any = None,
+        instruction: str | None = None,
+        examples: Sequence[tuple[str, Sequence[str], Sequence[str]]] | None = None,
+        max_doc_tokens: int | None = 1024,
+        embedding_model: Any = "default",
+    ):
+        self.llm = llm
+        self.top_n = top_n
+        self.n_candidates = n_candidates
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.candidate_extractor = candidate_extractor
+        self.instruction = instruction
+        self.examples = examples
+        self.max_doc_tokens = max_doc_tokens
+        self.embedding_model = embedding_model
+
+    def _validate_params(self) -> None:
+        for name in ("top_n", "n_candidates"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError(f"{name} must be an integer >= 1, got {v!r}")
+        if self.fusion not in ("rrf", "llm"):
+            raise InputError(f"fusion must be 'rrf' or 'llm', got {self.fusion!r}")
+        if isinstance(self.rrf_k, bool) or not isinstance(self.rrf_k, (int, float)) or self.rrf_k < 0:
+            raise InputError(f"rrf_k must be a number >= 0, got {self.rrf_k!r}")
+        if self.max_doc_tokens is not None and (
+            isinstance(self.max_doc_tokens, bool) or not isinstance(self.max_doc_tokens, int) or self.max_doc_tokens < 16
+        ):
+            raise InputError(f"max_doc_tokens must be None or an integer >= 16, got {self.max_doc_tokens!r}")
+
+    def _make_extractor(self) -> Any:
+        from sklearn.base import clone
+
+        from .embedding import KeywordExtractor
+
+        if self.candidate_extractor is None:
+            ext = KeywordExtractor(top_n=self.n_candidates, embedding_model=self.embedding_model)
+        else:
+            if not isinstance(self.candidate_extractor, KeywordExtractor):
+                raise InputError(
+                    "candidate_extractor must be None or a KeywordExtractor, "
+                    f"got {type(self.candidate_extractor).__name__}"
+                )
+            ext = clone(self.candidate_extractor).set_params(top_n=self.n_candidates)
+        return ext
+
+    def _prepare(self) -> None:
+        self._validate_params()
+        if getattr(self, "_llm_for", None) is not self.llm or not hasattr(self, "llm_"):
+            self.llm_ = _resolve_llm(self.llm)
+            self._llm_for = self.llm
+        if not hasattr(self, "extractor_"):
+            self.extractor_ = self._make_extractor()
+
+    # -------------------------------------------------------------- estimator
+    def fit(self, docs: Iterable[str], y: Any = None) -> HybridKeywordExtractor:
+        """Fit the candidate extractor (corpus document frequencies) and load the LLM."""
+        texts = as_documents(docs)
+        self._validate_params()
+        self.extractor_ = self._make_extractor().fit(texts)
+        self._prepare()
+        self.n_docs_fit_ = len(texts)
+        return self
+
+    def fit_transform(self, docs: Iterable[str], y: Any = None) -> list[list[Keyword]]:
+        texts = as_documents(docs)
+        return self.fit(texts).transform(texts)
+
+    def extract(self, text: str) -> list[Keyword]:
+        """Keyphrases of one text (no ``fit`` needed)."""
+        return self.transform([as_document(text)])[0]
+
+    def transform(self, docs: Iterable[str]) -> list[list[Keyword]]:
+        """Keyphrases of each document, best first; each is one of its candidates."""
+        texts = as_documents(docs, allow_empty_corpus=True)
+        self._prepare()
+        t0 = time.perf_counter()
+        before = dict(getattr(self.llm_, "stats", {}) or {})
+        stats: dict[str, Any] = {
+            "docs": len(texts),
+            "llm_calls": 0,
+            "llm_generations": 0,
+            "parse_failures": 0,
+            "llm_picked": 0,
+            "keywords_grounded": 0,
+            "grounded_share": 0.0,
+            "seconds": 0.0,
+        }
+        if not texts:
+            self.stats_ = stats
+            return []
+        cands_all = self.extractor_.transform(texts)
+        out: list[list[Keyword]] = []
+        n_out = 0
+        for text, cands in zip(texts, cands_all):
+            if is_blank(text) or not cands:
+                out.append([])
+                continue
+            names = [c.text for c in cands]
+            picked, failed = self._ask(text, names)
+            stats["llm_calls"] += 1
+            stats["parse_failures"] += int(failed)
+            stats["llm_picked"] += len(picked)
+            kws = self._fuse(names, picked)
+            n_out += len(kws)
+            out.append(kws)
+        after = dict(getattr(self.llm_, "stats", {}) or {})
+        stats["llm_generations"] = int(after.get("calls", 0)) - int(before.get("calls", 0))
+        stats["keywords_grounded"] = n_out
+        stats["grounded_share"] = 1.0 if n_out else 0.0
+        stats["seconds"] = time.perf_counter() - t0
+        self.stats_ = stats
+        return out
+
+    # --------------------------------------------------------------- helpers
+    def _prompt_parts(self) -> tuple[str, list[tuple[str, list[str]]]]:
+        instruction = HYBRID_INSTRUCTION if self.instruction is None else self.instruction
+        examples = HYBRID_EXAMPLES if self.examples is None else self.examples
+        shots = [(format_hybrid_text(str(t), [str(c) for c in cs]), [str(x) for x in ch]) for t, cs, ch in examples]
+        return instruction, shots
+
+    def _ask(self, text: str, names: list[str]) -> tuple[list[str], bool]:
+        instruction, shots = self._prompt_parts()
+        if self.max_doc_tokens is not None:
+            text = self.llm_.truncate(text, int(self.max_doc_tokens))
+        try:
+            picked = self.llm_.generate_list(
+                instruction,
+                format_hybrid_text(text, names),
+                examples=shots,
+                choices=names,
+                max_items=min(self.top_n, len(names)),
+            )
+        except LLMOutputError as exc:
+            warnings.warn(f"LLM output failed validation; embedding ranking used: {exc}", stacklevel=3)
+            return [], True
+        allowed = set(names)
+        return [p for p in picked if p in allowed], False
+
+    def _fuse(self, names: list[str], picked: list[str]) -> list[Keyword]:
+        llm_rank = {}
+        for p in picked:
+            llm_rank.setdefault(p, len(llm_rank))
+        if self.fusion == "llm":
+            order = list(llm_rank) + [n for n in names if n not in llm_rank]
+            n = len(order)
+            scored = [(name, (n - i) / n) for i, name in enumerate(order)]
+        else:
+            k = float(self.rrf_k)
+            scored = []
+            for i, name in enumerate(names):
+                s = 1.0 / (k + 1 + i)
+                if name in llm_rank:
+                    s += 1.0 / (k + 1 + llm_rank[name])
+                scored.append((name, s))
+            scored.sort(key=lambda t: -t[1])  # stable: embedding order breaks ties
+        seen: set[tuple[str, ...]] = set()
+        out: list[Keyword] = []
+        for name, s in scored:
+            key = stem_key(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Keyword(name, round(float(s), 6)))
+            if len(out) >= self.top_n:
+                break
+        return out
