@@ -76,6 +76,7 @@ class _Group(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         STATE.reset()
         _silence_library_progress()
+        cache_env = os.environ.get("TEXTMINE_CACHE_DIR")  # --cache-dir sets it for this command only
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -109,6 +110,11 @@ class _Group(TyperGroup):
                 err=True,
             )
             raise typer.Exit(1) from None
+        finally:
+            if cache_env is None:
+                os.environ.pop("TEXTMINE_CACHE_DIR", None)
+            else:
+                os.environ["TEXTMINE_CACHE_DIR"] = cache_env
 
 
 app = typer.Typer(
