@@ -69,7 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     docs = [r["text"] for r in rows]
     gold = [r["label"] for r in rows]
     t0 = time.perf_counter()
-    E = get_embedder("default").encode(docs)
+    if n_max == 7600:  # the whole test split: reuse benchmarks/_embcache.py's embeddings when there
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from _embcache import cached_embeddings
+
+        E, _ = cached_embeddings("ag_news", docs)
+    else:
+        E = get_embedder("default").encode(docs)
     t_embed = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = TopicModel(n_topics=4, random_state=42).fit(docs, embeddings=E)
@@ -113,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; plotly {plotly_version}; "
         "Chromium headless, `--disable-gpu` (WebGL through SwiftShader).",
         "",
-        f"Data: AG News test, first N of 7,600 documents; TopicModel(n_topics=4) fitted once "
-        f"(embedding {t_embed:.0f} s, fit {t_fit:.0f} s, 2-D UMAP of {len(docs)} documents {t_umap:.0f} s). "
+        f"Data: AG News test, first N of 7,600 documents; TopicModel(n_topics=4) fitted once on precomputed "
+        f"embeddings (fit {t_fit:.0f} s, 2-D UMAP of {len(docs)} documents {t_umap:.0f} s). "
         f"Render = from `driver.get` to the map drawn, median of {args.repeat} loads.",
         "",
         "| documents | trace | file MB | write s | load event ms | render s | console errors | network requests |",
