@@ -465,8 +465,14 @@ def topic_rows(model: Any, n_words: int = 6) -> list[list[Any]]:
     return rows
 
 
-def print_topics(model: Any, title: str = "topics") -> None:
-    print_table(title, ["topic", "size", "label", "top words"], topic_rows(model))
+def print_topics(model: Any, title: str = "topics", assigned: Sequence[int] | None = None) -> None:
+    rows = topic_rows(model)
+    labels = assigned if assigned is not None else getattr(model, "labels_", None)
+    if labels is not None:
+        n_out = sum(1 for x in labels if int(x) < 0)
+        if n_out:
+            rows.append([-1, n_out, "(outliers)", ""])
+    print_table(title, ["topic", "size", "label", "top words"], rows)
 
 
 def _topic_label_map(model: Any) -> dict[int, str]:
