@@ -182,13 +182,24 @@ def _map_figure(
                     "borderpad": 2,
                 }
             )
+    xaxis: dict[str, Any] = {"visible": False}
+    yaxis: dict[str, Any] = {"visible": False, "scaleanchor": "x", "scaleratio": 1}
+    if n >= 20:
+        # a few far-away points (UMAP islands) would squash the map: start on the 1-99 % range,
+        # double-click (autoscale) shows everything
+        for axis, col in ((xaxis, coords[:, 0]), (yaxis, coords[:, 1])):
+            lo, hi = np.percentile(col, [1, 99])
+            full = float(col.max() - col.min())
+            pad = 0.12 * float(hi - lo)
+            if hi > lo and full > 1.5 * (hi - lo + 2 * pad):
+                axis["range"] = [float(lo - pad), float(hi + pad)]
     layout = {
         "height": 620,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "hovermode": "closest",
         "dragmode": "pan",
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        "xaxis": xaxis,
+        "yaxis": yaxis,
         "legend": {"itemsizing": "constant", "font": {"size": 11}},
         "plot_bgcolor": "#fafafa",
         "paper_bgcolor": "#ffffff",
