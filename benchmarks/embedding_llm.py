@@ -267,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--presets", nargs="+", default=["gemma3-270m", "smollm2-135m"])
     ap.add_argument("--skip-embedding", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--quality-json", help="read the quality section from this JSON-lines file instead of measuring")
+    ap.add_argument("--quality-json-out", help="also write the quality results as JSON lines here")
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks" / "embedding_llm.md"))
     args = ap.parse_args(argv)
 
@@ -280,10 +282,16 @@ def main(argv: list[str] | None = None) -> int:
         speed.append(bench_llm_speed(p))
         print(f"speed: {speed[-1]}", flush=True)
     quality = []
-    if not args.skip_quality:
+    if args.quality_json:
+        with open(args.quality_json, encoding="utf-8") as fh:
+            quality = [json.loads(line) for line in fh if line.strip()]
+    elif not args.skip_quality:
         for p in args.presets:
             quality.append(bench_llm_quality(p, args.kw_docs))
             print(f"quality: {quality[-1]}", flush=True)
+        if args.quality_json_out:
+            with open(args.quality_json_out, "w", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(q) + "\n" for q in quality)
     cmd = "flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/embedding_llm.py" + (
         " " + " ".join(argv if argv is not None else sys.argv[1:])
     ).rstrip()
@@ -324,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines.append("")
     if quality:
+        if args.quality_json:
+            lines += [
+                f"(Quality section: measured separately with `bench_llm_quality` of this script, "
+                f"{quality[0].get('date', 'see the date above')}, on the same machine while other jobs ran; "
+                "F1 and labels do not depend on load, the s/doc columns do.)",
+                "",
+            ]
         lines += [
             f"### LLM quality (default-model choice): keyphrases on the first {quality[0]['docs']} Inspec test "
             "abstracts, topic labels",
