@@ -105,6 +105,7 @@ def check_html(
     wait_s: float = 30.0,
     map_selector: str = "#topic-map .main-svg, #topic-map canvas",
     scripts: dict[str, str] | None = None,
+    async_scripts: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Load ``path`` in headless Chromium; return timings, console errors and network requests."""
     from selenium import webdriver
@@ -143,6 +144,10 @@ def check_html(
             for name, js in (scripts or {}).items():
                 script_results[name] = driver.execute_script(js)
                 time.sleep(0.2)
+            driver.set_script_timeout(wait_s)
+            for name, js in (async_scripts or {}).items():
+                # the script gets a callback as its last argument (Selenium's execute_async_script)
+                script_results[name] = driver.execute_async_script(js)
             if screenshot is not None:
                 height = int(driver.execute_script("return document.documentElement.scrollHeight"))
                 driver.set_window_size(1400, max(1000, min(height + 40, 6000)))
