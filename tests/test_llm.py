@@ -326,3 +326,25 @@ def test_deterministic_regardless_of_call_order(smol):
     a = [nocache.generate_list(INSTRUCTIONS[0], t, max_items=3) for t in texts]
     b = [nocache.generate_list(INSTRUCTIONS[0], t, max_items=3) for t in reversed(texts)][::-1]
     assert a == b
+
+
+def test_fast_greedy_loop_equals_llama_cpp_sampler(gemma, smol, news):
+    """textmine's grammar-first greedy loop gives exactly llama.cpp's penalties->grammar->greedy output."""
+    grammars = [G.string_list_grammar(3, 20, min_items=1), G.choices_grammar(["World", "Sports", "Business", "Sci/Tech"], 2)]
+    for m in (gemma, smol):
+        for i, doc in enumerate(news[10:14]):
+            g = grammars[i % 2]
+            _, toks = m.build_prompt(INSTRUCTIONS[i % 4], doc[:150], [], 12)
+            try:
+                m.greedy_fast = True
+                ours = m._greedy(toks, g, 12)[0]
+                m._llama.reset()
+                m.greedy_fast = False
+                out = m._llama.create_completion(
+                    prompt=toks, max_tokens=12, temperature=0.0, repeat_penalty=m.repeat_penalty,
+                    grammar=m._grammar(g),
+                )
+                assert ours == out["choices"][0]["text"]
+            finally:
+                m.greedy_fast = True
+                m._llama.reset()

@@ -442,6 +442,21 @@ class LLM:
             # full prompt evaluation every call: reusing a KV-cache prefix changes the batching of
             # the prompt, which changes logits slightly and makes greedy output order-dependent
             self._llama.reset()
+            if self.temperature == 0.0 and self.greedy_fast:
+                with _quiet() as log:
+                    try:
+                        text, n_completion = self._greedy(prompt_tokens, grammar, max_tokens)
+                    except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
+                        tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-400:]
+                        raise LLMOutputError(
+                            f"llama.cpp generation failed with {self.model_id}: {exc}" + (f" ({tail})" if tail else "")
+                        ) from None
+                self._stats["seconds"] += time.perf_counter() - t0
+                self._stats["prompt_tokens"] += len(prompt_tokens)
+                self._stats["completion_tokens"] += n_completion
+                if cache is not None:
+                    cache.put(key, self.model_id, text, len(prompt_tokens), n_completion)
+                return text
             with _quiet() as log:
                 try:
                     out = self._llama.create_completion(
@@ -475,6 +490,84 @@ class LLM:
             if cache is not None:
                 cache.put(key, self.model_id, text, n_prompt, n_completion)
             return text
+
+    greedy_fast = True
+    """Use textmine's own greedy loop (grammar checked on the best token first; identical output,
+    several times faster for large vocabularies such as Gemma's 262k tokens)."""
+
+    def _greedy(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> tuple[str, int]:
+        """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy.
+
+        The grammar is first asked about the single best token only (what llama.cpp's own
+        ``common_sampler`` does); the full vocabulary goes through the grammar only when that
+        token is rejected.  Repeat penalty: llama.cpp's rule over the last 64 generated tokens.
+        """
+        import ctypes
+
+        import numpy as np
+
+        llama_cpp = _import_llama_cpp()
+        L = self._llama
+        n_vocab = int(L._n_vocab)
+        vocab = L._model.vocab
+        L.reset()  # evaluate the whole prompt from position 0
+        L.eval(prompt_tokens)
+        gs = None
+        if grammar:
+            gs = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+            if not gs:  # pragma: no cover - grammars are validated before
+                raise InputError("invalid GBNF grammar")
+        try:
+            one = (llama_cpp.llama_token_data * 1)()
+            one_arr = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+            full = None
+            full_np = None
+            generated: list[int] = []
+            for _ in range(max_tokens):
+                ptr = llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1)
+                logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).copy()
+                if self.repeat_penalty != 1.0 and generated:
+                    for tok in set(generated[-64:]):
+                        v = logits[tok]
+                        logits[tok] = v * self.repeat_penalty if v <= 0 else v / self.repeat_penalty
+                tok = int(np.argmax(logits))
+                if gs is not None:
+                    one[0].id, one[0].logit, one[0].p = tok, float(logits[tok]), 0.0
+                    one_arr.size, one_arr.selected, one_arr.sorted = 1, -1, False
+                    llama_cpp.llama_sampler_apply(gs, ctypes.byref(one_arr))
+                    if not np.isfinite(one[0].logit):
+                        if full is None:
+                            full = (llama_cpp.llama_token_data * n_vocab)()
+                            full_np = np.ctypeslib.as_array(full)
+                        assert full_np is not None
+                        full_np["id"] = np.arange(n_vocab, dtype=full_np["id"].dtype)
+                        full_np["logit"] = logits
+                        full_np["p"] = 0.0
+                        arr = llama_cpp.llama_token_data_array(data=full, size=n_vocab, selected=-1, sorted=False)
+                        llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
+                        masked = full_np["logit"]
+                        if not np.isfinite(masked).any():
+                            break  # the grammar allows nothing more (should not happen)
+                        tok = int(full_np["id"][int(np.argmax(masked))])
+                if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                    break
+                if gs is not None:
+                    llama_cpp.llama_sampler_accept(gs, tok)
+                generated.append(tok)
+                if self.stop:
+                    so_far = L.detokenize(generated, prev_tokens=prompt_tokens).decode("utf-8", "ignore")
+                    if any(st in so_far for st in self.stop):
+                        break
+                if len(generated) < max_tokens:
+                    L.eval([tok])
+        finally:
+            if gs is not None:
+                llama_cpp.llama_sampler_free(gs)
+        text = L.detokenize(generated, prev_tokens=prompt_tokens).decode("utf-8", "ignore")
+        for st in self.stop:
+            if st in text:
+                text = text[: text.index(st)]
+        return text, len(generated)
 
     @staticmethod
     def _check_text(name: str, value: Any) -> str:
