@@ -11,3 +11,7 @@ from .embedding import KeywordExtractor
 
 __all__ = ["KeywordExtractor"]
 # The LLM-based extractors (llm.py, hybrid.py) add their imports below.
+from .hybrid import HybridKeywordExtractor  # noqa: E402
+from .llm import LLMKeywordExtractor  # noqa: E402
+
+__all__ += ["LLMKeywordExtractor", "HybridKeywordExtractor"]
