@@ -253,7 +253,7 @@ def test_grammar_output_parses_for_100_prompts(smol, gemma, news):
     grammar = G.string_list_grammar(max_items, max_chars, min_items=1)
     complete = 0
     for i, doc in enumerate(news[:100]):
-        m = gemma if i % 5 == 0 else smol
+        m = smol if i % 5 == 0 else gemma
         instr = INSTRUCTIONS[i % len(INSTRUCTIONS)]
         shots = [(t, P.format_list_answer(a[:max_items])) for t, a in KW_EXAMPLES] if i % 10 == 0 else []
         _, toks = m.build_prompt(instr, doc[: 40 + (i * 7) % 100], shots, max_tokens)
