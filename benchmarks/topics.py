@@ -173,10 +173,26 @@ def main() -> None:
     ap.add_argument("--json", default=str(HERE / "results" / "topics.json"))
     ap.add_argument("--identity-limit", type=int, default=3000,
                     help="seeded-identity check on a subset of N docs (0 = refit the whole dataset)")
+    ap.add_argument("--render", nargs="+", metavar="JSON",
+                    help="only re-write --out from result JSON files of earlier runs (datasets merged in order)")
+    ap.add_argument("--plot", metavar="PNG", help="only draw the 2-D topic map of --plot-dataset to PNG")
+    ap.add_argument("--plot-dataset", default="20newsgroups")
+    ap.add_argument("--plot-docs", type=int, default=3000)
     ap.add_argument("--worker", nargs=2, metavar=("SYSTEM", "DATASET"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker[0], args.worker[1], args.limit)
+        return
+    if args.render:
+        merged, cmds = {}, []
+        for f in args.render:
+            d = json.loads(Path(f).read_text())
+            merged.update(d["results"])
+            cmds.append(f"{d['command']}  ({d['date']})")
+        write_markdown(Path(args.out), merged, "`; `".join(cmds), None, dated=False)
+        return
+    if args.plot:
+        print("\n".join(plot_map(args.plot_dataset, args.plot_docs, Path(args.plot))))
         return
     datasets = [d for d in args.datasets.split(",") if d]
     systems = [s for s in args.systems.split(",") if s]
@@ -201,10 +217,11 @@ def main() -> None:
             results[ds][system] = res
             print(ds, system, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()
                                if k not in ("top_words", "sizes", "timings")}, flush=True)
-    cmdline = "python benchmarks/topics.py " + " ".join(sys.argv[1:])
-    write_markdown(Path(args.out), results, cmdline, args.limit)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps({"command": cmdline, "date": _now(), "results": results}, indent=1))
+            # written after every system, so a long run that is cut short keeps what it measured
+            cmdline = "python benchmarks/topics.py " + " ".join(sys.argv[1:])
+            write_markdown(Path(args.out), results, cmdline, args.limit)
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps({"command": cmdline, "date": _now(), "results": results}, indent=1))
 
 
 def _now() -> str:
@@ -221,13 +238,14 @@ def _fmt(v, nd=3):
     return str(v)
 
 
-def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None) -> None:
+def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None, *, dated: bool = True) -> None:
     names = {"textmine": "textmine TopicModel (defaults)", "bertopic": "BERTopic 0.17 defaults", "lda": "sklearn LDA (20 topics)"}
     lines = [
         "## Topic modeling",
         "",
-        f"Command: `{cmdline.strip()}` (under `flock /tmp/textmine-bench.lock`)  ",
-        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores (shared), Python {platform.python_version()}; date: {_now()}  ",
+        f"Command: `{cmdline.strip()}`  ",
+        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores (shared), Python {platform.python_version()}"
+        + (f"; date: {_now()}  " if dated else "  "),
         "Embeddings: all-MiniLM-L6-v2 via `textmine.embed`, computed once and shared by textmine and BERTopic "
         "(embedding seconds = the run that filled the cache" + (", scaled to the subset" if limit else "") + ").  ",
         "NPMI: top-10 words, whole-document co-occurrence on the dataset itself; diversity: unique share of the top-25 "
@@ -259,6 +277,64 @@ def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None) -
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+
+
+# ----------------------------------------------------------------------------- 2-D map (PNG without matplotlib)
+
+PALETTE = [
+    "1f77b4", "ff7f0e", "2ca02c", "d62728", "9467bd", "8c564b", "e377c2", "17becf", "bcbd22", "7f7f7f",
+    "aec7e8", "ffbb78", "98df8a", "ff9896", "c5b0d5", "c49c94", "f7b6d2", "9edae5", "dbdb8d", "393b79",
+]
+
+
+def write_png(path: Path, rgb: np.ndarray) -> None:
+    """Minimal PNG writer (8-bit RGB, zlib), so the docs plot needs no plotting library."""
+    import struct
+    import zlib
+
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].astype(np.uint8).tobytes() for y in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+
+
+def plot_map(dataset: str, n: int, out: Path) -> list[str]:
+    """Fit TopicModel on ``n`` docs, draw a 2-D UMAP of the embeddings coloured by topic; return legend lines."""
+    from umap import UMAP
+
+    from textmine import TopicModel
+
+    texts, _, X, _ = _embeddings(dataset, n)
+    tm = TopicModel(random_state=SEED).fit(texts, embeddings=X)
+    nb = np.array([bool(t.strip()) for t in texts])
+    xy = UMAP(n_neighbors=15, n_components=2, min_dist=0.1, metric="cosine", random_state=SEED).fit_transform(X[nb])
+    lab = tm.labels_[nb]
+    W = H = 640
+    img = np.full((H, W, 3), 255, dtype=np.uint8)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    p = ((xy - lo) / np.maximum(hi - lo, 1e-9) * (W - 12) + 6).astype(int)
+    order = np.argsort(lab >= 0, kind="stable")  # outliers first, underneath
+    for i in order:
+        t = lab[i]
+        color = np.array([200, 200, 200]) if t < 0 else np.array(
+            [int(PALETTE[t % len(PALETTE)][j : j + 2], 16) for j in (0, 2, 4)]
+        )
+        x, y = p[i]
+        img[H - y - 2 : H - y + 1, x - 1 : x + 2] = color
+    write_png(out, img)
+    legend = []
+    for t in tm.topics_[: len(PALETTE)]:
+        legend.append(f"- `#{PALETTE[t.id % len(PALETTE)]}` topic {t.id} ({t.size} docs): {', '.join(t.top_words(6))}")
+    legend.append("- `#c8c8c8` outliers (-1)")
+    return legend
 
 
 if __name__ == "__main__":
