@@ -243,6 +243,7 @@ def test_bad_documents(kx):
     assert kx.transform(["", "   \n\t", DOC_C]) [:2] == [[], []]
     assert kx.extract(DOC_C.encode("utf-8")) == kx.extract(DOC_C)
     assert kx.extract("the of and") == []  # stop words only
+    assert kx.extract("x" * 5000) == []  # no 5,000-letter "keyword"
     assert KeywordExtractor().fit(["", "  "]).transform([""]) == [[]]
 
 

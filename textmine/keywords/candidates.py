@@ -52,6 +52,7 @@ _SENT_END = {".", "!", "?", ";", ":"}
 _NOUN = {"NN", "NNS", "NNP", "NNPS"}
 _ADJ = {"JJ", "JJR", "JJS"}
 _PARTICIPLE = {"VBN", "VBG"}
+_MAX_WORD = 40  # longer "words" (base64, URLs, runs of one letter) are never keyphrase words
 
 # Words that are not in scikit-learn's list but never start or end a keyphrase.
 _EXTRA_STOP = {
@@ -129,8 +130,10 @@ def _spans(
     """(start, end) spans of candidate phrases within one sentence."""
     n = len(words)
     lower = [w.lower() for w in words]
-    ok_edge = [_is_word(w) and lw not in stop and not lw.replace(".", "").isdigit() and len(lw) > 1
-               for w, lw in zip(words, lower)]
+    ok_edge = [
+        _is_word(w) and lw not in stop and not lw.replace(".", "").isdigit() and 1 < len(lw) <= _MAX_WORD
+        for w, lw in zip(words, lower)
+    ]
     if tags is None:
         # n-grams inside break-free spans, no stop word at either edge
         is_break = [not _is_word(w) for w in words]
@@ -146,7 +149,8 @@ def _spans(
         return
     # POS pattern: (JJ|NN|VBN|VBG)* NN, maximal runs, then their sub-spans ending in a noun
     inside = [
-        _is_word(w) and (t in _NOUN or t in _ADJ or t in _PARTICIPLE) for w, t in zip(words, tags)
+        _is_word(w) and len(w) <= _MAX_WORD and (t in _NOUN or t in _ADJ or t in _PARTICIPLE)
+        for w, t in zip(words, tags)
     ]
     # a participle right after a noun is a verb ("parameters using ...", "models based ..."):
     # it ends the noun phrase
