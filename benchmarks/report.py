@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -137,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "## HTML report: size and load time",
         "",
-        "Command: `flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/report.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]) + "`",
+        "Command: `" + shlex.join([".venv/bin/python", "benchmarks/report.py",
+                                    *(argv if argv is not None else sys.argv[1:])]) + "`",
         "",
         f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, shared with other jobs; "
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; plotly {plotly_version}; "
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     lines += [
         "",
+        "`write s` includes the keywords of 20 sampled documents: the first row of each size fills the embedding cache, the second finds it warm.",
         "plotly.js (about 4.6 MB minified) is embedded once; each document adds its hover text "
         f"(at most {report.HOVER_CHARS} characters) and two coordinates.",
         "datamapplot was not measured: its interactive output needs deck.gl, d3, apache-arrow and fonts "
