@@ -478,7 +478,7 @@ class LLMKeywordExtractor(TextmineEstimator):
     def _postprocess(
         self, raw: Sequence[str], text: str, doc_vec: np.ndarray | None
     ) -> tuple[list[Keyword], int, int]:
-        doc = _StemmedDoc(text) if self.grounded else None
+        doc = _StemmedDoc(text)
         seen: set[tuple[str, ...]] = set()
         kept: list[str] = []
         proposed = grounded = 0
@@ -489,14 +489,12 @@ class LLMKeywordExtractor(TextmineEstimator):
                 continue
             seen.add(key)
             proposed += 1
-            if doc is not None:
-                span = doc.find(key)
-                if span is None:
-                    continue
+            span = doc.find(key)
+            if span is not None:
                 grounded += 1
-                kw = normalize_keyword(text[span[0] : span[1]])
-            elif _StemmedDoc(text).find(key) is not None:
-                grounded += 1
+                kw = normalize_keyword(text[span[0] : span[1]])  # the document's own spelling
+            elif self.grounded:
+                continue
             kept.append(kw)
         if not kept:
             return [], proposed, grounded
