@@ -36,5 +36,8 @@ bench: install
 	$(PY) benchmarks/keywords.py
 	$(PY) benchmarks/topics.py
 
+docs: install
+	$(VENV)/bin/mkdocs build --strict
+
 clean:
 	rm -rf $(VENV) build *.egg-info
