@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--json", default=str(HERE / "results" / "topics.json"))
     ap.add_argument("--identity-limit", type=int, default=3000,
                     help="seeded-identity check on a subset of N docs (0 = refit the whole dataset)")
+    ap.add_argument("--note", default="", help="a sentence added under the header (e.g. machine load)")
     ap.add_argument("--render", nargs="+", metavar="JSON",
                     help="only re-write --out from result JSON files of earlier runs (datasets merged in order)")
     ap.add_argument("--plot", metavar="PNG", help="only draw the 2-D topic map of --plot-dataset to PNG")
@@ -189,7 +190,7 @@ def main() -> None:
             d = json.loads(Path(f).read_text())
             merged.update(d["results"])
             cmds.append(f"{d['command']}  ({d['date']})")
-        write_markdown(Path(args.out), merged, "`; `".join(cmds), None, dated=False)
+        write_markdown(Path(args.out), merged, "`; `".join(cmds), None, dated=False, note=args.note)
         return
     if args.plot:
         print("\n".join(plot_map(args.plot_dataset, args.plot_docs, Path(args.plot))))
@@ -238,7 +239,9 @@ def _fmt(v, nd=3):
     return str(v)
 
 
-def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None, *, dated: bool = True) -> None:
+def write_markdown(
+    path: Path, results: dict, cmdline: str, limit: int | None, *, dated: bool = True, note: str = ""
+) -> None:
     names = {"textmine": "textmine TopicModel (defaults)", "bertopic": "BERTopic 0.17 defaults", "lda": "sklearn LDA (20 topics)"}
     lines = [
         "## Topic modeling",
@@ -252,6 +255,7 @@ def write_markdown(path: Path, results: dict, cmdline: str, limit: int | None, *
         "words (BERTopic keeps 10 words per topic); NMI/ARI vs gold labels with outliers as one cluster; "
         "agreement: `transform` on the training docs in shuffled order vs the fit's labels; identity: a second fit with "
         "the same seed gives identical labels and words (two fits on a fixed subset of `--identity-limit` docs).",
+        *([note] if note else []),
         "",
     ]
     for ds, per in results.items():
