@@ -337,6 +337,7 @@ def test_fast_greedy_loop_equals_llama_cpp_sampler(gemma, smol, news):
             _, toks = m.build_prompt(INSTRUCTIONS[i % 4], doc[:150], [], 12)
             try:
                 m.greedy_fast = True
+                m.prompt_block = m.n_batch  # the prompt in one block, as llama.cpp evaluates it
                 ours = m._greedy(toks, g, 12)[0]
                 m._llama.reset()
                 m.greedy_fast = False
@@ -347,4 +348,19 @@ def test_fast_greedy_loop_equals_llama_cpp_sampler(gemma, smol, news):
                 assert ours == out["choices"][0]["text"]
             finally:
                 m.greedy_fast = True
+                m.prompt_block = LLM.prompt_block
                 m._llama.reset()
+
+
+def test_prompt_prefix_blocks_are_reused_without_changing_output(gemma, news):
+    """The fixed part of a task prompt is evaluated once; outputs equal a from-scratch evaluation."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    examples = [("Solar panels convert sunlight into electricity for homes.", ["solar panels", "electricity"])] * 3
+    docs = [d[:300] for d in news[20:24]]
+    warm = [m.generate_list(INSTRUCTIONS[0], d, examples=examples, max_items=3) for d in docs]
+    assert m.stats["prompt_tokens_reused"] >= 3 * LLM.prompt_block  # the few-shot prefix was kept
+    cold = []
+    for d in docs:
+        m._llama.reset()
+        cold.append(m.generate_list(INSTRUCTIONS[0], d, examples=examples, max_items=3))
+    assert warm == cold

@@ -30,7 +30,7 @@ from . import prompts as P
 from .gguf import read_gguf_metadata
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 _LOAD_LOCK = threading.Lock()
 _LLAMAS: dict[tuple[Any, ...], Any] = {}
 _INSTANCES: dict[tuple[Any, ...], LLM] = {}
@@ -258,7 +258,14 @@ class LLM:
         self._cache_setting = cache
         self._cache: ResponseCache | None = None
         self._grammars: dict[str, Any] = {}
-        self._stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0}
+        self._stats = {
+            "calls": 0,
+            "cache_hits": 0,
+            "prompt_tokens": 0,
+            "prompt_tokens_reused": 0,
+            "completion_tokens": 0,
+            "seconds": 0.0,
+        }
 
         name = self.preset.name if self.preset else "gguf"
         self.model_id = f"{name}:{self.metadata.get('general.name') or self.path.stem}:{_file_id(self.path)}"
@@ -439,9 +446,6 @@ class LLM:
                 )
             gram = self._grammar(grammar) if grammar else None
             t0 = time.perf_counter()
-            # full prompt evaluation every call: reusing a KV-cache prefix changes the batching of
-            # the prompt, which changes logits slightly and makes greedy output order-dependent
-            self._llama.reset()
             if self.temperature == 0.0 and self.greedy_fast:
                 with _quiet() as log:
                     try:
@@ -457,6 +461,9 @@ class LLM:
                 if cache is not None:
                     cache.put(key, self.model_id, text, len(prompt_tokens), n_completion)
                 return text
+            # llama-cpp-python would reuse any matching KV prefix with its own batching, which makes
+            # the logits (and so the output) depend on earlier calls: evaluate from scratch here
+            self._llama.reset()
             with _quiet() as log:
                 try:
                     out = self._llama.create_completion(
@@ -495,6 +502,30 @@ class LLM:
     """Use textmine's own greedy loop (grammar checked on the best token first; identical output,
     several times faster for large vocabularies such as Gemma's 262k tokens)."""
 
+    prompt_block = 64
+    """The greedy loop evaluates prompts in blocks of this many tokens, at fixed positions
+    (0, 64, 128, ...).  Whole blocks that equal the previous prompt's are kept in the KV cache and
+    not evaluated again (the fixed instruction and few-shot examples of a task), and since a block is
+    always computed from the same blocks before it, the output does not depend on earlier calls."""
+
+    def _eval_prompt(self, prompt_tokens: list[int]) -> None:
+        """Evaluate the prompt block by block, reusing the whole blocks already in the KV cache."""
+        L = self._llama
+        block = max(1, int(self.prompt_block))
+        n_prev = int(L.n_tokens)
+        # the last prompt token is always evaluated, so its logits are fresh
+        limit = min(n_prev, len(prompt_tokens) - 1)
+        same = 0
+        if limit > 0:
+            prev = L.input_ids[:limit]
+            diff = [i for i in range(limit) if int(prev[i]) != prompt_tokens[i]][:1]
+            same = diff[0] if diff else limit
+        reuse = (same // block) * block
+        L.n_tokens = reuse  # eval() drops the KV cache after this position
+        for start in range(reuse, len(prompt_tokens), block):
+            L.eval(prompt_tokens[start : start + block])
+        self._stats["prompt_tokens_reused"] += reuse
+
     def _greedy(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> tuple[str, int]:
         """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy.
 
@@ -510,8 +541,7 @@ class LLM:
         L = self._llama
         n_vocab = int(L._n_vocab)
         vocab = L._model.vocab
-        L.reset()  # evaluate the whole prompt from position 0
-        L.eval(prompt_tokens)
+        self._eval_prompt(prompt_tokens)
         gs = None
         if grammar:
             gs = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
