@@ -11,6 +11,11 @@ only when a feature that needs them is first used, so ``import textmine`` is fas
 from __future__ import annotations
 
 import importlib
+import os
+
+# llama.cpp's OpenMP workers busy-wait by default, which makes them 50-100x slower as soon as the
+# cores are shared (with torch's threads, say). Must be set before any OpenMP runtime is loaded.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from typing import TYPE_CHECKING, Any
 
 from ._types import Keyword
