@@ -142,3 +142,13 @@ def test_get_embedder_memoises_and_accepts_objects(embedder):
     assert get_embedder(embedder) is embedder
     with pytest.raises(InputError):
         get_embedder(12345)
+
+
+def test_max_seq_length_does_not_leak_to_other_embedders(embedder):
+    short = SentenceTransformerEmbedder("default", cache=False, max_seq_length=8)
+    text = "word " * 200
+    truncated = short.encode([text])
+    full = embedder.encode([text])
+    assert embedder.model.max_seq_length == 256
+    assert short.model_id != embedder.model_id  # different cache keys
+    assert not np.allclose(truncated, full)

@@ -182,10 +182,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> Any:
-        m = _load_sentence_transformer(self._resolved.path, self.device, self._allow_download)
-        if self.max_seq_length:
-            m.max_seq_length = self.max_seq_length
-        return m
+        return _load_sentence_transformer(self._resolved.path, self.device, self._allow_download)
 
     @property
     def dim(self) -> int:
@@ -236,13 +233,20 @@ class SentenceTransformerEmbedder:
                 first_text.setdefault(k, t)
             todo_texts = [first_text[k] for k in todo_keys]
             self.cache_misses += len(todo_texts)
-            new = self.model.encode(
-                todo_texts,
-                batch_size=self.batch_size,
-                show_progress_bar=self._progress(len(todo_texts), show_progress),
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-            )
+            model = self.model  # shared by every embedder of this model: restore its max length after
+            default_length = model.max_seq_length
+            if self.max_seq_length:
+                model.max_seq_length = self.max_seq_length
+            try:
+                new = model.encode(
+                    todo_texts,
+                    batch_size=self.batch_size,
+                    show_progress_bar=self._progress(len(todo_texts), show_progress),
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                )
+            finally:
+                model.max_seq_length = default_length
             new = l2_normalize(new)
             fresh = dict(zip(todo_keys, new))
             if cache is not None:
