@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 
@@ -21,3 +22,24 @@ def cache_root(override: str | os.PathLike[str] | None = None) -> Path:
         root = Path(base) / "textmine"
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def open_sqlite(path: str | os.PathLike[str], schema: str) -> sqlite3.Connection:
+    """Open (creating if needed) a cache database with ``schema`` (a ``CREATE TABLE IF NOT EXISTS``).
+
+    A cache is never trusted over a rebuild: a corrupt file is deleted and created afresh.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(schema)
+        return conn
+
+    try:
+        return connect()
+    except sqlite3.DatabaseError:
+        path.unlink(missing_ok=True)
+        return connect()

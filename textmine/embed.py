@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._cache import cache_root
+from ._cache import cache_root, open_sqlite
 from .errors import InputError, ModelLoadError
 from .models import resolve_embedding_model
 
@@ -64,21 +63,10 @@ class EmbeddingCache:
         self.path = Path(path)
         self.model_id = model_id
         self.dim = dim
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            self._conn = self._open()
-        except sqlite3.DatabaseError:
-            self.path.unlink(missing_ok=True)
-            self._conn = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS emb (model TEXT, key BLOB, vec BLOB, PRIMARY KEY(model, key))"
+        self._conn = open_sqlite(
+            self.path, "CREATE TABLE IF NOT EXISTS emb (model TEXT, key BLOB, vec BLOB, PRIMARY KEY(model, key))"
         )
-        return conn
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

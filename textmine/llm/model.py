@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._cache import cache_root
+from .._cache import cache_root, open_sqlite
 from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
@@ -124,22 +124,12 @@ class ResponseCache:
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        try:
-            self._conn = self._open()
-        except sqlite3.DatabaseError:
-            self.path.unlink(missing_ok=True)
-            self._conn = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(
+        self._conn = open_sqlite(
+            self.path,
             "CREATE TABLE IF NOT EXISTS llm (key TEXT PRIMARY KEY, model TEXT, text TEXT, "
-            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
+            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)",
         )
-        return conn
 
     def get(self, key: str) -> tuple[str, int, int] | None:
         with self._lock:
