@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -597,6 +598,19 @@ class LLM:
             raise InputError(f"{name} must be a str, got {type(value).__name__}")
         return value
 
+    # chat-template control tokens written in document text (ChatML / Llama 3 <|...|>, Gemma turns, Mistral [INST])
+    _CONTROL_MARKERS = re.compile(r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|bos|eos)>|\[/?INST\]")
+
+    def _document_text(self, text: Any) -> str:
+        """The user's text, with chat control tokens removed: chat prompts are tokenised with special
+        tokens on (for the template's own markers), so a document must not be able to close a turn."""
+        text = self._check_text("text", text)
+        if self.is_chat:
+            text = self._CONTROL_MARKERS.sub(" ", text)
+            for marker in {self._bos_text, self._eos_text} - {""}:
+                text = text.replace(marker, " ")
+        return text
+
     def generate_list(
         self,
         instruction: str,
@@ -618,7 +632,7 @@ class LLM:
         ``[]`` without calling the model.
         """
         instruction = self._check_text("instruction", instruction)
-        text = self._check_text("text", text)
+        text = self._document_text(text)
         if not text.strip():
             return []
         if choices is not None:
@@ -652,7 +666,7 @@ class LLM:
     ) -> str:
         """One short grammar-bounded string (e.g. a topic label) about ``text``; ``""`` for a blank text."""
         instruction = self._check_text("instruction", instruction)
-        text = self._check_text("text", text)
+        text = self._document_text(text)
         if not text.strip():
             return ""
         g = G.single_string_grammar(max_chars)
