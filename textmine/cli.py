@@ -19,8 +19,7 @@ import os
 import shutil
 import sys
 import time
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -361,20 +360,8 @@ def _read(input: str, field: str, id_field: str, fmt: str, keep: Sequence[str] =
     return corpus
 
 
-def _parse_min_size(value: str) -> int | str:
-    v = value.strip().lower()
-    if v == "auto":
-        return "auto"
-    try:
-        n = int(v)
-    except ValueError:
-        raise typer.BadParameter(f"expected 'auto' or a whole number >= 2, got {value!r}") from None
-    if n < 2:
-        raise typer.BadParameter(f"expected 'auto' or a whole number >= 2, got {value!r}")
-    return n
-
-
-def _parse_n_topics(value: str) -> int | str:
+def _parse_auto_or_int(value: str) -> int | str:
+    """``"auto"`` or a whole number >= 2 (``--n-topics``, ``--min-topic-size``)."""
     v = value.strip().lower()
     if v == "auto":
         return "auto"
@@ -582,8 +569,8 @@ def topics_cmd(
 
     Example: textmine topics news.jsonl --n-topics auto --label --save model_dir --report report.html
     """
-    k = _parse_n_topics(n_topics)
-    mts = _parse_min_size(min_topic_size)
+    k = _parse_auto_or_int(n_topics)
+    mts = _parse_auto_or_int(min_topic_size)
     _check_output(output, force)
     _check_model_dir(save, force)
     _check_report(report, force)
@@ -887,8 +874,8 @@ def evaluate_topics_cmd(
 
     Example: textmine evaluate topics ag_news_test.jsonl --limit 2000
     """
-    k = _parse_n_topics(n_topics)
-    mts = _parse_min_size(min_topic_size)
+    k = _parse_auto_or_int(n_topics)
+    mts = _parse_auto_or_int(min_topic_size)
     if output is not None:
         from .io import check_output_path
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from .._base import TextmineEstimator
 from .._types import Keyword
-from .._validation import as_document, as_documents, is_blank
+from .._validation import as_document, as_documents, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError
 from .llm import _resolve_llm, stem_key
 
@@ -175,9 +175,7 @@ class HybridKeywordExtractor(TextmineEstimator):
 
     def _validate_params(self) -> None:
         for name in ("top_n", "n_candidates"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise InputError(f"{name} must be an integer >= 1, got {v!r}")
+            check_positive_int(getattr(self, name), name)
         if self.fusion not in ("rrf", "llm"):
             raise InputError(f"fusion must be 'rrf' or 'llm', got {self.fusion!r}")
         if isinstance(self.rrf_k, bool) or not isinstance(self.rrf_k, (int, float)) or self.rrf_k < 0:

@@ -41,7 +41,7 @@ import numpy as np
 
 from .._base import TextmineEstimator
 from .._types import Keyword
-from .._validation import as_document, as_documents, is_blank
+from .._validation import as_document, as_documents, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError, TextmineError
 from .grouping import group_near_duplicates, groups_from_labels
 
@@ -336,8 +336,7 @@ class LLMKeywordExtractor(TextmineEstimator):
 
     # ------------------------------------------------------------------ params
     def _validate_params(self) -> None:
-        if isinstance(self.top_n, bool) or not isinstance(self.top_n, int) or self.top_n < 1:
-            raise InputError(f"top_n must be an integer >= 1, got {self.top_n!r}")
+        check_positive_int(self.top_n, "top_n")
         if self.max_items is not None and (
             isinstance(self.max_items, bool) or not isinstance(self.max_items, int) or self.max_items < 1
         ):
