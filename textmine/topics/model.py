@@ -220,6 +220,10 @@ class TopicModel(TextmineEstimator):
         a fixed cosine-similarity threshold for every topic; overrides ``outliers``.
     top_n_words:
         words kept per topic (25, the depth used by the diversity metric).
+    reduce_frequent_words:
+        square-root the term frequencies in c-TF-IDF (BERTopic's option of the same name), so words
+        frequent everywhere ("people", "use") stop topping many topics. On 20 Newsgroups it raised
+        diversity from 0.71 to 0.90 and NPMI from 0.373 to 0.399 (see docs/benchmarks.md).
     n_representative_docs:
         example documents kept per topic (diverse, close to the centroid).
     labeler:
@@ -264,6 +268,7 @@ class TopicModel(TextmineEstimator):
         outliers: float | str = 0.05,
         outlier_threshold: float | None = None,
         top_n_words: int = 25,
+        reduce_frequent_words: bool = True,
         n_representative_docs: int = 3,
         labeler: Any = None,
         random_state: int | None = None,
@@ -280,6 +285,7 @@ class TopicModel(TextmineEstimator):
         self.outliers = outliers
         self.outlier_threshold = outlier_threshold
         self.top_n_words = top_n_words
+        self.reduce_frequent_words = reduce_frequent_words
         self.n_representative_docs = n_representative_docs
         self.labeler = labeler
         self.random_state = random_state
@@ -530,7 +536,7 @@ class TopicModel(TextmineEstimator):
                 M = sp.csr_matrix(
                     (np.ones(len(rows)), (labels[rows], rows)), shape=(n_topics, len(texts))
                 )
-                ct = class_tfidf(M @ counts)
+                ct = class_tfidf(M @ counts, reduce_frequent_words=self.reduce_frequent_words)
                 n_cand = max(30, self.top_n_words)
                 candidates = {}
                 for t in range(n_topics):
