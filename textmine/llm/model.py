@@ -69,6 +69,11 @@ def _quiet() -> Iterator[io.StringIO]:
         del fd
 
 
+def _log_tail(log: io.StringIO, n: int) -> str:
+    """The last ``n`` characters of what llama.cpp wrote, non-empty lines joined on one line."""
+    return " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-n:]
+
+
 def _gomp_loaded() -> bool:
     """Whether the shared ``libgomp.so.1`` (which llama.cpp would reuse) is already in this process."""
     try:
@@ -180,7 +185,7 @@ def _load_llama(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int)
             else:
                 err = None
         if err is not None:
-            tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-600:]
+            tail = _log_tail(log, 600)
             raise ModelLoadError(
                 f"llama.cpp could not load {path}: {err}" + (f" (llama.cpp said: {tail})" if tail else "")
             ) from None
@@ -442,7 +447,7 @@ class LLM:
                     try:
                         text, n_completion = self._greedy(prompt_tokens, grammar, max_tokens)
                     except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                        tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-400:]
+                        tail = _log_tail(log, 400)
                         raise LLMOutputError(
                             f"llama.cpp generation failed with {self.model_id}: {exc}" + (f" ({tail})" if tail else "")
                         ) from None
@@ -474,7 +479,7 @@ class LLM:
                 else:
                     err = None
             if err is not None:
-                tail = " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-400:]
+                tail = _log_tail(log, 400)
                 raise LLMOutputError(
                     f"llama.cpp generation failed with {self.model_id}: {err}" + (f" ({tail})" if tail else "")
                 ) from None
