@@ -139,6 +139,11 @@ class SentenceTransformerEmbedder:
         ``True`` (default location), ``False`` (no cache) or a directory.
     batch_size, device, max_seq_length:
         passed to sentence-transformers. ``max_seq_length=None`` keeps the model's own.
+    backend:
+        ``"torch"`` (default: sentence-transformers), ``"onnx"`` (the same model exported
+        to ONNX Runtime, fp32, same vectors) or ``"onnx-int8"`` (dynamically quantized:
+        faster, slightly different vectors). See :mod:`textmine.embed_onnx` and the
+        trade-off table in docs/benchmarks.md. The ONNX backends need ``textmine[onnx]``.
     show_progress:
         ``None`` shows a bar for runs of 1,000+ texts when stderr is a terminal.
     """
@@ -153,10 +158,25 @@ class SentenceTransformerEmbedder:
         max_seq_length: int | None = None,
         show_progress: bool | None = None,
         allow_download: bool | None = None,
+        backend: str = "torch",
     ):
+        from .embed_onnx import BACKENDS
+
+        if backend not in BACKENDS:
+            raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if max_seq_length is not None and (
+            isinstance(max_seq_length, bool) or not isinstance(max_seq_length, int) or max_seq_length < 1
+        ):
+            raise InputError(f"max_seq_length must be a positive integer or None, got {max_seq_length!r}")
         resolved = resolve_embedding_model(model, allow_download=allow_download)
         self._resolved = resolved
-        self.model_id = resolved.model_id + (f"@{max_seq_length}" if max_seq_length else "")
+        self.backend = backend
+        self.model_id = (
+            resolved.model_id
+            + (f"@{max_seq_length}" if max_seq_length else "")
+            + (f"+{backend}" if backend != "torch" else "")  # each backend has its own cache entries
+        )
+        self._onnx: Any = None
         self.batch_size = batch_size
         self.device = device
         self.max_seq_length = max_seq_length
@@ -221,6 +241,13 @@ class SentenceTransformerEmbedder:
                 first_text.setdefault(k, t)
             todo_texts = [first_text[k] for k in todo_keys]
             self.cache_misses += len(todo_texts)
+            if self.backend != "torch":
+                new = self._encode_onnx(todo_texts)
+                fresh = dict(zip(todo_keys, new))
+                if cache is not None:
+                    cache.put_many(fresh)
+                found.update(fresh)
+                return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
             model = self.model  # shared by every embedder of this model: restore its max length after
             default_length = model.max_seq_length
             if self.max_seq_length:
@@ -241,6 +268,13 @@ class SentenceTransformerEmbedder:
                 cache.put_many(fresh)
             found.update(fresh)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        if self._onnx is None:
+            from .embed_onnx import OnnxEncoder
+
+            self._onnx = OnnxEncoder(self.model, self._resolved.model_id, int8=self.backend == "onnx-int8")
+        return self._onnx.encode(texts, max_seq_length=self.max_seq_length, batch_size=self.batch_size)
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEmbedder({self.model_id!r})"
