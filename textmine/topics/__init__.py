@@ -2,7 +2,8 @@
 
 See docs/topics.md. Stages (each swappable): embedding (:mod:`textmine.embed`),
 reduction (:mod:`.reduce`), clustering (:mod:`.cluster`), representation
-(:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`.
+(:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`;
+streaming updates (``partial_fit``) in :mod:`.online`.
 """
 
 from __future__ import annotations

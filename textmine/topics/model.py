@@ -37,15 +37,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._base import TextmineEstimator
 from .._validation import as_documents, is_blank
 from ..embed import get_embedder, l2_normalize
 from ..errors import EmptyCorpusError, InputError, TextmineError
 from .cluster import make_clusterer
+from .online import MAX_OUTLIER_BUFFER, TermCounts, make_analyzer
 from .reduce import Identity, make_reducer
-from .represent import class_tfidf, default_vectorizer, make_representation
+from .represent import make_representation
 
 __all__ = ["Topic", "TopicModel", "cosine_similarities", "assign"]
 
@@ -240,6 +240,14 @@ class TopicModel(TextmineEstimator):
     topic_embeddings_ : ndarray (n_topics, dim), unit centroids in embedding space.
     thresholds_ : ndarray (n_topics,), per-topic outlier similarity thresholds.
     n_clusters_found_ : number of clusters the clustering stage found before merging.
+    centroid_sums_ : ndarray (n_topics, dim), unnormalised sums of the embeddings that define each
+        centroid (``topic_embeddings_`` is their normalised value); updated by :meth:`partial_fit`.
+    centroid_counts_ : ndarray (n_topics,), number of embeddings in each sum.
+    term_counts_ : :class:`~textmine.topics.online.TermCounts`, word counts per topic (growing vocabulary).
+    outlier_texts_, outlier_embeddings_ : outlier documents kept for topic discovery in :meth:`partial_fit`.
+    n_new_outliers_ : outliers added to the buffer since the last discovery attempt.
+    min_topic_size_ : the minimum topic size used by the discovery stage.
+    n_docs_seen_ : number of documents given to ``fit`` and ``partial_fit`` since the last ``fit``.
     timings_ : dict of seconds per stage.
 
     Examples
@@ -355,44 +363,48 @@ class TopicModel(TextmineEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
-        """Discover topics in ``docs``. ``embeddings`` (n_docs, dim) skips the embedding stage."""
-        t_start = time.perf_counter()
-        timings: dict[str, float] = {}
-        docs = as_documents(docs)
+    def _check_params(self) -> tuple[int | None, float | str]:
+        """Validate the parameters fit and partial_fit use; returns (target k, outlier share)."""
         k = self._target_k()
         share = self._outlier_share()
         for name in ("top_n_words", "n_representative_docs"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise InputError(f"{name} must be an integer >= 0, got {v!r}")
+        thr = self.outlier_threshold
+        if thr is not None and (
+            isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1
+        ):
+            raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
+        return k, share
+
+    def fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
+        """Discover topics in ``docs``. ``embeddings`` (n_docs, dim) skips the embedding stage."""
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+        docs = as_documents(docs)
+        k, share = self._check_params()
         blank = np.array([is_blank(d) for d in docs], dtype=bool)
         idx = np.flatnonzero(~blank)
         if len(idx) == 0:
             raise EmptyCorpusError(f"all {len(docs)} documents are empty or blank: there is nothing to model")
         if k is not None and k > len(idx):
             raise InputError(f"n_topics={k} but the corpus has only {len(idx)} non-empty documents")
+        texts = [docs[i] for i in idx]
 
         t0 = time.perf_counter()
         X = self._embed(docs, idx, embeddings, fitting=True)
         timings["embed"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        raw, noise_share = self._discover(X, k)
+        mcs = self._min_size(len(X))
+        _, sums, def_counts, n_found, noise_share = self._discover_groups(X, texts, k, mcs)
         timings["discover"] = time.perf_counter() - t0
 
-        # centroids of discovered clusters, merged to the target
+        # centroids of the discovered groups
         t0 = time.perf_counter()
-        cluster_ids = np.unique(raw[raw >= 0])
-        self.n_clusters_found_ = int(len(cluster_ids))
-        sums = np.stack([X[raw == c].astype(np.float64).sum(axis=0) for c in cluster_ids])
-        sizes = np.array([(raw == c).sum() for c in cluster_ids])
-        if k is not None:
-            owner = _merge_clusters(sums, sizes, target=k, threshold=None)
-        else:
-            owner = _merge_clusters(sums, sizes, target=None, threshold=self.merge_threshold)
-        groups = np.unique(owner)
-        centroids = _normalize64(np.stack([sums[owner == g].sum(axis=0) for g in groups]))
+        self.n_clusters_found_ = int(n_found)
+        centroids = _normalize64(sums)
 
         # thresholds from the nearest-centroid assignment of the training docs
         no_threshold = np.full(len(centroids), -np.inf)
@@ -401,10 +413,7 @@ class TopicModel(TextmineEstimator):
             share = float(noise_share)
         thresholds = self._thresholds(near, best_sim, len(centroids), share)
         if self.outlier_threshold is not None:
-            thr = self.outlier_threshold
-            if isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1:
-                raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
-            thresholds = np.full(len(centroids), float(thr))
+            thresholds = np.full(len(centroids), float(self.outlier_threshold))
         labels, _ = assign(X, centroids, thresholds)
 
         # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
@@ -424,7 +433,10 @@ class TopicModel(TextmineEstimator):
         self.labels_ = full
 
         t0 = time.perf_counter()
-        self.topics_ = self._represent(docs, idx, X, labels)
+        self.min_topic_size_ = int(mcs)
+        self.n_docs_seen_ = len(docs)
+        self._init_incremental_state(texts, X, labels, sums[keep], def_counts[keep])
+        self.topics_ = self._represent(texts, X, labels)
         timings["represent"] = time.perf_counter() - t0
         if self.labeler is not None:
             t0 = time.perf_counter()
@@ -440,6 +452,37 @@ class TopicModel(TextmineEstimator):
             )
         return self
 
+    def _init_incremental_state(
+        self, texts: list[str], X: np.ndarray, labels: np.ndarray, sums: np.ndarray, counts: np.ndarray
+    ) -> None:
+        """Running centroid sums, word counts per topic and the outlier buffer, from a full fit."""
+        self.centroid_sums_ = np.asarray(sums, dtype=np.float64).reshape(len(self.topic_embeddings_), X.shape[1])
+        self.centroid_counts_ = np.asarray(counts, dtype=np.int64)
+        _, analyzer = make_analyzer(self.vectorizer, len(texts))
+        tc = TermCounts(len(self.topic_embeddings_))
+        D = tc.add_docs(texts, analyzer)
+        tc.add_to_topics(labels, D)
+        self.term_counts_ = tc
+        out = np.flatnonzero(labels < 0)[-MAX_OUTLIER_BUFFER:]
+        self.outlier_texts_ = [texts[i] for i in out]
+        self.outlier_embeddings_ = np.asarray(X[out], dtype=np.float32).reshape(len(out), X.shape[1])
+        self.n_new_outliers_ = 0
+
+    def partial_fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
+        """Update the model with a new batch of documents (streaming corpora).
+
+        The first call (on an unfitted model) is :meth:`fit`. Later calls assign the new
+        documents by the one rule, move the centroids (running size-weighted means) and the topic
+        words (running c-TF-IDF counts, growing vocabulary), and discover new topics among the
+        accumulated outliers once there are at least ``2 * min_topic_size_`` of them (not with an
+        integer ``n_topics``). Existing topic ids never change; new topics get the next ids.
+        Afterwards ``labels_`` holds the labels of *this batch* under the final centroids, so
+        ``transform(batch) == labels_``. See :mod:`textmine.topics.online`.
+        """
+        from .online import partial_fit
+
+        return partial_fit(self, docs, embeddings)
+
     @staticmethod
     def _thresholds(near: np.ndarray, best_sim: np.ndarray, n_topics: int, share: float) -> np.ndarray:
         """Per-topic threshold: the ``share`` quantile of its members' similarities, placed between two docs."""
@@ -454,12 +497,47 @@ class TopicModel(TextmineEstimator):
             thr[t] = (s[m - 1] + s[m]) / 2.0 if s[m] > s[m - 1] else s[m]
         return thr
 
-    def _discover(self, X: np.ndarray, k: int | None) -> tuple[np.ndarray, float]:
-        """Cluster labels of the training embeddings (-1 = noise) and the noise share."""
+    def _discover_groups(
+        self, X: np.ndarray, texts: list[str], k: int | None, mcs: int, *, allow_no_clusters: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+        """The discovery stage: clustering, then the centroid merge.
+
+        Returns the group of each document (-1 = noise), the sums of the *original* embeddings of
+        each group's documents (float64), the groups' sizes, the number of clusters found before
+        merging and the noise share.
+        """
+        raw, noise_share = self._discover(X, k, mcs=mcs, allow_no_clusters=allow_no_clusters)
+        cluster_ids = np.unique(raw[raw >= 0])
+        dim = X.shape[1]
+        if len(cluster_ids) == 0:
+            return np.full(len(X), -1, dtype=np.int64), np.zeros((0, dim)), np.zeros(0, np.int64), 0, noise_share
+        sums = np.stack([X[raw == c].astype(np.float64).sum(axis=0) for c in cluster_ids])
+        sizes = np.array([(raw == c).sum() for c in cluster_ids])
+        if k is not None:
+            owner = _merge_clusters(sums, sizes, target=k, threshold=None)
+        else:
+            owner = _merge_clusters(sums, sizes, target=None, threshold=self.merge_threshold)
+        groups = np.unique(owner)
+        gsums = np.stack([sums[owner == g].sum(axis=0) for g in groups])
+        gsizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
+        pos = {int(c): i for i, c in enumerate(cluster_ids)}
+        gpos = {int(g): i for i, g in enumerate(groups)}
+        group = np.array([gpos[int(owner[pos[int(r)]])] if r >= 0 else -1 for r in raw], dtype=np.int64)
+        return group, gsums, gsizes, len(cluster_ids), noise_share
+
+    def _discover(
+        self, X: np.ndarray, k: int | None, *, mcs: int | None = None, allow_no_clusters: bool = False
+    ) -> tuple[np.ndarray, float]:
+        """Cluster labels of the training embeddings (-1 = noise) and the noise share.
+
+        ``allow_no_clusters`` (used on outlier buffers): return all-noise instead of one cluster
+        when the clustering finds nothing.
+        """
         n = len(X)
         if n == 1 or k == 1:
             return np.zeros(n, dtype=np.int64), 0.0
-        mcs = self._min_size(n)
+        if mcs is None:
+            mcs = self._min_size(n)
         clustering = self.clustering
         is_kmeans = isinstance(clustering, str) and clustering.lower() == "kmeans"
         if is_kmeans and k is None:
@@ -490,10 +568,14 @@ class TopicModel(TextmineEstimator):
             raise
         except Exception as exc:  # noqa: BLE001
             log.warning("clustering %r failed (%s); using a single cluster", clusterer, exc)
+            if allow_no_clusters:
+                return np.full(n, -1, dtype=np.int64), 1.0
             raw = np.zeros(n, dtype=np.int64)
         noise = float((raw < 0).mean())
         n_found = len(np.unique(raw[raw >= 0]))
         if n_found == 0:
+            if allow_no_clusters:
+                return raw, noise
             raw = np.zeros(n, dtype=np.int64)
             n_found = 1
         if k is not None and n_found < k:
@@ -513,40 +595,22 @@ class TopicModel(TextmineEstimator):
     def _embed_words(self, words: Sequence[str]) -> np.ndarray:
         return _normalize64(self._embedder().encode(list(words)))
 
-    def _represent(self, docs: list[str], idx: np.ndarray, X: np.ndarray, labels: np.ndarray) -> list[Topic]:
+    def _topic_words(self) -> dict[int, list[tuple[str, float]]]:
+        """Topic words from the running word counts: c-TF-IDF candidates, then the representation."""
         n_topics = len(self.topic_embeddings_)
-        texts = [docs[i] for i in idx]
-        words: dict[int, list[tuple[str, float]]] = {t: [] for t in range(n_topics)}
-        member = labels >= 0
-        if member.any() and n_topics:
-            vec = self.vectorizer
-            if vec is None:
-                vec = default_vectorizer(len(texts))
-            else:
-                from sklearn.base import clone
+        tc: TermCounts = self.term_counts_
+        candidates = tc.candidates(self.vectorizer, n_candidates=max(30, self.top_n_words),
+                                   reduce_frequent_words=self.reduce_frequent_words)
+        if not any(candidates.values()):
+            return {t: [] for t in range(n_topics)}
+        rep = make_representation(self.representation)
+        cents = {t: self.topic_embeddings_[t] for t in range(n_topics)}
+        return rep(candidates, cents, self._embed_words, self.top_n_words)
 
-                vec = clone(vec)
-            try:
-                counts = vec.fit_transform(texts)
-                vocab = np.asarray(vec.get_feature_names_out())
-            except ValueError:  # empty vocabulary: only stop words / numbers
-                counts, vocab = None, None
-            if counts is not None:
-                rows = np.flatnonzero(member)
-                M = sp.csr_matrix(
-                    (np.ones(len(rows)), (labels[rows], rows)), shape=(n_topics, len(texts))
-                )
-                ct = class_tfidf(M @ counts, reduce_frequent_words=self.reduce_frequent_words)
-                n_cand = max(30, self.top_n_words)
-                candidates = {}
-                for t in range(n_topics):
-                    row = ct.getrow(t).toarray().ravel()
-                    nz = np.flatnonzero(row > 0)
-                    order = nz[np.lexsort((vocab[nz], -row[nz]))][:n_cand]
-                    candidates[t] = [(str(vocab[j]), float(row[j])) for j in order]
-                rep = make_representation(self.representation)
-                cents = {t: self.topic_embeddings_[t] for t in range(n_topics)}
-                words = rep(candidates, cents, self._embed_words, self.top_n_words)
+    def _represent(self, texts: list[str], X: np.ndarray, labels: np.ndarray) -> list[Topic]:
+        """Topics (words from ``term_counts_``, representative documents) for the non-empty training docs."""
+        n_topics = len(self.topic_embeddings_)
+        words = self._topic_words() if (labels >= 0).any() and n_topics else {}
         topics = []
         for t in range(n_topics):
             members = np.flatnonzero(labels == t)
@@ -680,7 +744,11 @@ class TopicModel(TextmineEstimator):
         full = np.full(len(docs), -1, dtype=np.int64)
         full[idx] = labels
         self.labels_ = full
-        self.topics_ = self._represent(docs, idx, X, labels)
+        texts = [docs[i] for i in idx]
+        group_sums = np.stack([sums[owner == g].sum(axis=0) for g in groups])
+        group_sizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
+        self._init_incremental_state(texts, X, labels, group_sums[keep], group_sizes[keep])
+        self.topics_ = self._represent(texts, X, labels)
         return self
 
     def hierarchy(self, method: str = "average") -> dict[str, Any]:

@@ -1,11 +1,21 @@
 """Saving and loading a TopicModel without pickle.
 
-Layout of the directory written by :func:`save_model`::
+Layout of the directory written by :func:`save_model` (format version 2)::
 
-    manifest.json        {"format": "textmine.TopicModel", "format_version": 1,
+    manifest.json        {"format": "textmine.TopicModel", "format_version": 2,
                           "textmine_version": ..., "files": {name: sha256, ...}}
     config.json          parameters (JSON-representable ones), topics, scalar state
-    arrays.safetensors   topic_embeddings (float64), thresholds (float64), labels (int64)
+    arrays.safetensors   topic_embeddings (float64), thresholds (float64), labels (int64);
+                         incremental state: centroid_sums (float64), centroid_counts, term_df,
+                         term_tf, term_rows/term_cols/term_vals (per-topic word counts, COO; int64),
+                         outlier_embeddings (float32)
+    online.json          incremental state: the vocabulary of the word counts and the texts of
+                         the buffered outlier documents
+
+Version 1 directories (written before ``partial_fit`` existed: no ``online.json``,
+no incremental arrays) still load; such a model transforms, saves and merges
+like any other, but :meth:`TopicModel.partial_fit` on it raises
+:class:`~textmine.errors.InputError` (it has no word counts to update).
 
 Every file listed in the manifest is checked against its sha256 on load; a
 missing file, a checksum mismatch, an unknown format version or a malformed
@@ -31,8 +41,11 @@ from ..errors import PersistenceError
 __all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "textmine.TopicModel"
-FORMAT_VERSION = 1
-_FILES = ("config.json", "arrays.safetensors")
+FORMAT_VERSION = 2
+#: files of each readable format version
+_FILES = {1: ("config.json", "arrays.safetensors"), 2: ("config.json", "arrays.safetensors", "online.json")}
+_INCREMENTAL_ARRAYS = ("centroid_sums", "centroid_counts", "term_df", "term_tf", "term_rows", "term_cols",
+                       "term_vals", "outlier_embeddings")
 
 
 def _sha256(path: Path) -> str:
@@ -63,6 +76,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     if out.exists() and not out.is_dir():
         raise PersistenceError(f"{out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
+    incremental = hasattr(model, "term_counts_")
     params, unsaved = {}, []
     for name, value in model.get_params(deep=False).items():
         if isinstance(value, np.integer):
@@ -81,28 +95,43 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
             "n_clusters_found": int(getattr(model, "n_clusters_found_", 0)),
             "noise_share": float(getattr(model, "noise_share_", 0.0)),
             "outlier_share": float(getattr(model, "outlier_share_", 0.0)),
+            "n_docs_seen": int(getattr(model, "n_docs_seen_", 0)),
+            "incremental": incremental,
         },
         "topics": [t.to_dict() for t in model.topics_],
     }
+    arrays = {
+        "topic_embeddings": np.ascontiguousarray(model.topic_embeddings_, dtype=np.float64),
+        "thresholds": np.ascontiguousarray(model.thresholds_, dtype=np.float64),
+        "labels": np.ascontiguousarray(model.labels_, dtype=np.int64),
+    }
+    online: dict[str, Any] = {}
+    if incremental:
+        tc = model.term_counts_
+        config["state"].update(
+            min_topic_size=int(model.min_topic_size_),
+            n_new_outliers=int(model.n_new_outliers_),
+            term_n_docs=int(tc.n_docs),
+        )
+        arrays["centroid_sums"] = np.ascontiguousarray(model.centroid_sums_, dtype=np.float64)
+        arrays["centroid_counts"] = np.ascontiguousarray(model.centroid_counts_, dtype=np.int64)
+        arrays.update({k: np.ascontiguousarray(v) for k, v in tc.to_arrays().items()})
+        arrays["outlier_embeddings"] = np.ascontiguousarray(model.outlier_embeddings_, dtype=np.float32)
+        online = {"words": list(tc.words), "outlier_texts": list(model.outlier_texts_)}
     tmp_cfg = out / "config.json.tmp"
     tmp_cfg.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp_onl = out / "online.json.tmp"
+    tmp_onl.write_text(json.dumps(online, ensure_ascii=False), encoding="utf-8")
     tmp_arr = out / "arrays.safetensors.tmp"
-    save_file(
-        {
-            "topic_embeddings": np.ascontiguousarray(model.topic_embeddings_, dtype=np.float64),
-            "thresholds": np.ascontiguousarray(model.thresholds_, dtype=np.float64),
-            "labels": np.ascontiguousarray(model.labels_, dtype=np.int64),
-        },
-        str(tmp_arr),
-        metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)},
-    )
+    save_file(arrays, str(tmp_arr), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
     os.replace(tmp_cfg, out / "config.json")
+    os.replace(tmp_onl, out / "online.json")
     os.replace(tmp_arr, out / "arrays.safetensors")
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "textmine_version": __version__,
-        "files": {name: _sha256(out / name) for name in _FILES},
+        "files": {name: _sha256(out / name) for name in _FILES[FORMAT_VERSION]},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
@@ -123,12 +152,15 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         raise PersistenceError(f"cannot read {man_path}: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PersistenceError(f"{man_path} does not describe a {FORMAT}")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if isinstance(version, bool) or version not in _FILES:
         raise PersistenceError(
-            f"{root} has format version {manifest.get('format_version')!r}; this textmine reads version {FORMAT_VERSION}"
+            f"{root} has format version {version!r}; this textmine reads versions {sorted(_FILES)}"
+            + (" (it was written by a newer textmine: upgrade textmine to load it)"
+               if isinstance(version, int) and version > FORMAT_VERSION else "")
         )
     files = manifest.get("files") or {}
-    for name in _FILES:
+    for name in _FILES[version]:
         f = root / name
         if not f.is_file():
             raise PersistenceError(f"{root} is incomplete: {name} is missing")
@@ -153,6 +185,10 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         model.topic_embeddings_ = np.asarray(arrays["topic_embeddings"], dtype=np.float64)
         model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
         model.labels_ = np.asarray(arrays["labels"], dtype=np.int64)
+        if version >= 2:
+            model.n_docs_seen_ = int(state.get("n_docs_seen", 0))
+        if version >= 2 and state.get("incremental"):
+            _load_incremental(model, root, state, arrays)
     except PersistenceError:
         raise
     except (KeyError, TypeError, ValueError, SafetensorError, OSError) as exc:
@@ -167,3 +203,33 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             stacklevel=2,
         )
     return model
+
+
+def _load_incremental(model: Any, root: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """The partial_fit state of a version-2 directory; PersistenceError when it does not fit together."""
+    from .online import TermCounts
+
+    online = json.loads((root / "online.json").read_text(encoding="utf-8"))
+    missing = [a for a in _INCREMENTAL_ARRAYS if a not in arrays]
+    if missing or not isinstance(online, dict) or not isinstance(online.get("words"), list) \
+            or not isinstance(online.get("outlier_texts"), list):
+        raise PersistenceError(f"{root} is malformed: incomplete incremental state (missing {missing or 'online.json keys'})")
+    k, dim = model.topic_embeddings_.shape
+    model.min_topic_size_ = int(state["min_topic_size"])
+    model.n_new_outliers_ = int(state["n_new_outliers"])
+    model.centroid_sums_ = np.asarray(arrays["centroid_sums"], dtype=np.float64)
+    model.centroid_counts_ = np.asarray(arrays["centroid_counts"], dtype=np.int64)
+    model.outlier_texts_ = [str(t) for t in online["outlier_texts"]]
+    model.outlier_embeddings_ = np.asarray(arrays["outlier_embeddings"], dtype=np.float32)
+    V = len(online["words"])
+    rows, cols = arrays["term_rows"], arrays["term_cols"]
+    if (
+        model.centroid_sums_.shape != (k, dim)
+        or model.centroid_counts_.shape != (k,)
+        or model.outlier_embeddings_.shape != (len(model.outlier_texts_), dim)
+        or rows.shape != cols.shape
+        or rows.shape != arrays["term_vals"].shape
+        or (len(rows) and (rows.min() < 0 or rows.max() >= k or cols.min() < 0 or cols.max() >= V))
+    ):
+        raise PersistenceError(f"{root} is inconsistent: the incremental state does not match {k} topics of dimension {dim}")
+    model.term_counts_ = TermCounts.from_arrays(online["words"], int(state["term_n_docs"]), k, arrays)

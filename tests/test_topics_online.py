@@ -1,0 +1,155 @@
+"""TopicModel beyond fit: partial_fit (streaming corpora).
+
+Real AG News documents and the real packaged embedding model; the embeddings are computed once
+for the module (served from the cache when tests/test_topics.py ran first in the session).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import read_jsonl
+from textmine import TopicModel
+from textmine.errors import EmptyCorpusError, InputError, PersistenceError
+
+N_DOCS = 600
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    rows = read_jsonl("topic/ag_news_test.jsonl", limit=N_DOCS)
+    return [r["text"] for r in rows], np.array([r["label"] for r in rows])
+
+
+@pytest.fixture(scope="module")
+def E(corpus):
+    from textmine.embed import get_embedder
+
+    return get_embedder("default").encode(corpus[0])
+
+
+# ----------------------------------------------------------------------------- partial_fit
+
+
+def test_partial_fit_stream_keeps_one_rule_and_round_trips(corpus, E, tmp_path):
+    docs, _ = corpus
+    batches = [(0, 300), (300, 450), (450, 600)]
+    tm = TopicModel(random_state=0)
+    a, b = batches[0]
+    tm.partial_fit(docs[a:b], embeddings=E[a:b])  # the first call is fit
+    ref = TopicModel(random_state=0).fit(docs[a:b], embeddings=E[a:b])
+    assert np.array_equal(tm.labels_, ref.labels_)
+    assert [t.words for t in tm.topics_] == [t.words for t in ref.topics_]
+    k0 = len(tm.topics_)
+    assert tm.n_docs_seen_ == 300
+
+    for a, b in batches[1:]:
+        before_c = tm.topic_embeddings_.copy()
+        before_sizes = [t.size for t in tm.topics_]
+        before_words = [t.words for t in tm.topics_]
+        vocab = len(tm.term_counts_.words)
+        batch = docs[a:b] + ["", "  "]
+        emb = np.vstack([E[a:b], np.ones((2, E.shape[1]), np.float32)])
+        tm.partial_fit(batch, embeddings=emb)
+        # labels_ = the labels of this batch under the final centroids: the one rule
+        assert tm.labels_.shape == (len(batch),)
+        assert np.array_equal(tm.transform(batch, embeddings=emb), tm.labels_)
+        assert np.array_equal(tm.transform(docs[a:b]), tm.labels_[:-2])  # embedded by the model
+        assert list(tm.labels_[-2:]) == [-1, -1]
+        # ids are stable: the old topics are still there, moved a little, never shrunk
+        assert len(tm.topics_) >= len(before_sizes) and [t.id for t in tm.topics_] == list(range(len(tm.topics_)))
+        moved = np.einsum("ij,ij->i", before_c, tm.topic_embeddings_[: len(before_c)])
+        assert moved.min() > 0.9 and (moved < 1 - 1e-9).any()
+        assert all(t.size >= s for t, s in zip(tm.topics_, before_sizes))
+        assert sum(t.size for t in tm.topics_) > sum(before_sizes)
+        # words come from running counts over a vocabulary that grew
+        assert len(tm.term_counts_.words) > vocab
+        assert [t.words for t in tm.topics_[: len(before_words)]] != before_words
+        np.testing.assert_allclose(
+            tm.topic_embeddings_, tm.centroid_sums_ / np.linalg.norm(tm.centroid_sums_, axis=1, keepdims=True)
+        )
+    assert tm.n_docs_seen_ == 600 + 4 and len(tm.topics_) >= k0
+
+    # save / load keeps the whole incremental state: the next update is the same
+    path = tmp_path / "stream"
+    tm.save(path)
+    loaded = TopicModel.load(path)
+    assert np.array_equal(loaded.labels_, tm.labels_)
+    np.testing.assert_array_equal(loaded.centroid_sums_, tm.centroid_sums_)
+    assert loaded.outlier_texts_ == tm.outlier_texts_ and loaded.term_counts_.words == tm.term_counts_.words
+    nxt = slice(100, 250)
+    loaded.partial_fit(docs[nxt], embeddings=E[nxt])
+    tm.partial_fit(docs[nxt], embeddings=E[nxt])
+    assert np.array_equal(loaded.labels_, tm.labels_)
+    assert [t.to_dict() for t in loaded.topics_] == [t.to_dict() for t in tm.topics_]
+    np.testing.assert_array_equal(loaded.topic_embeddings_, tm.topic_embeddings_)
+
+
+def test_partial_fit_discovers_a_new_topic_among_outliers(corpus, E):
+    """Fit without any sports news, then stream news with sports: a sports topic appears."""
+    docs, gold = corpus
+    first = [i for i in range(400) if gold[i] != "Sports"]
+    # outliers=0.15: new themes must be outliers of the existing topics to be discovered. In 6 runs with
+    # 1e-5 noise added to the embeddings a sports topic appeared every time (purity 0.77-0.88)
+    tm = TopicModel(outliers=0.15, random_state=0).fit([docs[i] for i in first], embeddings=E[first])
+    k0 = len(tm.topics_)
+    assert not any("athens" in t.top_words(10) or "medal" in t.top_words(10) for t in tm.topics_)
+    seen_labels, seen_gold = [], []
+    for a in (400, 500):
+        ids = list(range(a, a + 100))
+        tm.partial_fit([docs[i] for i in ids], embeddings=E[ids])
+        assert np.array_equal(tm.transform([docs[i] for i in ids], embeddings=E[ids]), tm.labels_)
+        seen_labels += tm.labels_.tolist()
+        seen_gold += gold[ids].tolist()
+    assert len(tm.topics_) > k0
+    lab, g = np.array(seen_labels), np.array(seen_gold)
+    new = [t for t in range(k0, len(tm.topics_)) if (lab == t).any()]
+    # one of the new topics is a sports topic: mostly sports, holding most of the streamed sports news
+    purity = {t: float((g[lab == t] == "Sports").mean()) for t in new}
+    best = max(new, key=lambda t: (lab[g == "Sports"] == t).sum())
+    assert purity[best] >= 0.7, purity
+    assert (lab[g == "Sports"] == best).mean() >= 0.45
+    assert tm.topics_[best].size >= tm.min_topic_size_ and tm.topics_[best].representative_docs
+    assert {"athens", "medal", "gold", "olympic", "win", "cup"} & set(tm.topics_[best].top_words(10))
+
+
+def test_partial_fit_fixed_k_bad_input_and_old_models(corpus, E, tmp_path):
+    docs, _ = corpus
+    tm = TopicModel(n_topics=4, reduction="pca", outliers=0.3, random_state=0).fit(docs[:200], embeddings=E[:200])
+    for a in (200, 350):  # with an integer n_topics no topic is ever added
+        tm.partial_fit(docs[a:a + 150], embeddings=E[a:a + 150])
+        assert len(tm.topics_) == 4
+    assert list(tm.partial_fit(["", " "]).labels_) == [-1, -1]
+    with pytest.raises(InputError, match="embeddings"):
+        tm.partial_fit(docs[:5], embeddings=E[:4])
+    with pytest.raises(InputError, match="dimension"):
+        tm.partial_fit(docs[:5], embeddings=np.ones((5, 7)))
+    with pytest.raises(InputError):
+        tm.partial_fit("one string")
+    with pytest.raises(InputError, match="index 1"):
+        tm.partial_fit(["ok", 3])
+    with pytest.raises(EmptyCorpusError):
+        tm.partial_fit([])
+    with pytest.raises(EmptyCorpusError):
+        TopicModel().partial_fit(["", " "])  # the first call is fit
+
+    # a directory in format version 1 (before partial_fit) loads and transforms, but cannot be updated
+    path = tmp_path / "v1"
+    tm.save(path)
+    (path / "online.json").unlink()
+    man = json.loads((path / "manifest.json").read_text())
+    man["format_version"] = 1
+    del man["files"]["online.json"]
+    (path / "manifest.json").write_text(json.dumps(man))
+    old = TopicModel.load(path)
+    assert np.array_equal(old.transform(docs[:50], embeddings=E[:50]), tm.transform(docs[:50], embeddings=E[:50]))
+    with pytest.raises(InputError, match="format version 1"):
+        old.partial_fit(docs[:10], embeddings=E[:10])
+    # ... and version 2 without its online.json is damaged
+    tm.save(path)
+    (path / "online.json").unlink()
+    with pytest.raises(PersistenceError, match="online.json"):
+        TopicModel.load(path)
