@@ -1,5 +1,5 @@
-"""The examples of docs/topics.md for partial_fit run as written (bundled sample corpus, real packaged
-embedding model)."""
+"""The examples of docs/topics.md for partial_fit, guided and zero-shot topics run as written (bundled
+sample corpus, real packaged embedding model)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "topics.md"
-SECTIONS = ("## Streaming: `partial_fit`",)
+SECTIONS = ("## Streaming: `partial_fit`", "## Guided topics: `seed_topics`",
+            "## Zero-shot topics: `zero_shot_topics`")
 
 
 def _examples() -> dict[str, str]:

@@ -3,7 +3,8 @@
 See docs/topics.md. Stages (each swappable): embedding (:mod:`textmine.embed`),
 reduction (:mod:`.reduce`), clustering (:mod:`.cluster`), representation
 (:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`;
-streaming updates (``partial_fit``) in :mod:`.online`.
+streaming updates (``partial_fit``) in :mod:`.online`; seed words and zero-shot
+topic names in :mod:`.guided`.
 """
 
 from __future__ import annotations

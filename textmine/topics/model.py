@@ -43,6 +43,7 @@ from .._validation import as_documents, is_blank
 from ..embed import get_embedder, l2_normalize
 from ..errors import EmptyCorpusError, InputError, TextmineError
 from .cluster import make_clusterer
+from .guided import check_seed_topics, check_zero_shot_min_similarity, check_zero_shot_topics, nudge
 from .online import MAX_OUTLIER_BUFFER, TermCounts, make_analyzer
 from .reduce import Identity, make_reducer
 from .represent import make_representation
@@ -134,12 +135,20 @@ def _normalize64(V: np.ndarray) -> np.ndarray:
 
 
 def _merge_clusters(
-    sums: np.ndarray, sizes: np.ndarray, *, target: int | None, threshold: float | None
+    sums: np.ndarray,
+    sizes: np.ndarray,
+    *,
+    target: int | None,
+    threshold: float | None,
+    tags: np.ndarray | None = None,
 ) -> np.ndarray:
     """Greedy agglomerative merge of clusters by centroid cosine similarity.
 
     Merges the most similar pair until ``target`` clusters remain (if given)
     and no pair is more similar than ``threshold`` (if given).
+    ``tags`` (guided topics: the seed list a cluster belongs to, -1 = none): two clusters with
+    different tags are never merged by the threshold, and with a ``target`` only after every
+    other pair.
     Returns, for each input cluster, the index of the cluster it ends up in.
     """
     m = len(sums)
@@ -148,8 +157,11 @@ def _merge_clusters(
         return owner
     sums = sums.astype(np.float64).copy()
     sizes = sizes.astype(np.float64).copy()
+    tags = None if tags is None else np.asarray(tags, dtype=np.int64).copy()
     C = _normalize64(sums)
     S = C @ C.T
+    if tags is not None:
+        S = S - _TAG_PENALTY * (tags[:, None] != tags[None, :])
     np.fill_diagonal(S, -np.inf)
     active = np.ones(m, dtype=bool)
     n_active = m
@@ -171,11 +183,19 @@ def _merge_clusters(
         S[:, j] = -np.inf
         C[i] = _normalize64(sums[i])
         row = C[active] @ C[i]
+        if tags is not None:
+            if tags[i] != tags[j]:
+                tags[i] = -1  # a forced merge of two tags: the result belongs to neither
+            row = row - _TAG_PENALTY * (tags[active] != tags[i])
         S[i, active] = row
         S[active, i] = row
         S[i, i] = -np.inf
         n_active -= 1
     return owner
+
+
+#: subtracted from the similarity of clusters of different seed lists (keeps them apart)
+_TAG_PENALTY = 4.0
 
 
 # ----------------------------------------------------------------------------- the estimator
@@ -228,6 +248,19 @@ class TopicModel(TextmineEstimator):
         example documents kept per topic (diverse, close to the centroid).
     labeler:
         a :class:`~textmine.topics.TopicLabeler` to label topics at the end of ``fit``.
+    seed_topics:
+        guided topic modeling: a list of seed-word lists, e.g. ``[["rocket", "orbit"], ["goal", "hockey"]]``.
+        Documents containing seed words are pulled toward the embedding of their seed list *for the
+        discovery stage only* (clustering and centroid merge), so topics about the seeds emerge;
+        centroids and assignment stay in the original embedding space. ``None`` (default): unguided.
+    zero_shot_topics:
+        a list of topic names or descriptions, e.g. ``["Sports", "Business"]``. Documents whose cosine
+        similarity to a name's embedding is at least ``zero_shot_min_similarity`` become members of that
+        topic (its label is the name; topics that get no documents are dropped); the other documents are
+        clustered as usual. With ``n_topics=k``, ``k`` counts the discovered topics only.
+    zero_shot_min_similarity:
+        the similarity threshold for ``zero_shot_topics`` (0.15: measured for the packaged MiniLM
+        model on AG News, whose document-to-name similarities are low; see docs/topics.md).
     random_state:
         seed for UMAP / k-means; the same seed gives the same topics.
     verbose:
@@ -247,6 +280,7 @@ class TopicModel(TextmineEstimator):
     outlier_texts_, outlier_embeddings_ : outlier documents kept for topic discovery in :meth:`partial_fit`.
     n_new_outliers_ : outliers added to the buffer since the last discovery attempt.
     min_topic_size_ : the minimum topic size used by the discovery stage.
+    zero_shot_topics_ : dict topic id -> name, for the topics made from ``zero_shot_topics``.
     n_docs_seen_ : number of documents given to ``fit`` and ``partial_fit`` since the last ``fit``.
     timings_ : dict of seconds per stage.
 
@@ -279,6 +313,9 @@ class TopicModel(TextmineEstimator):
         reduce_frequent_words: bool = True,
         n_representative_docs: int = 3,
         labeler: Any = None,
+        seed_topics: list[list[str]] | None = None,
+        zero_shot_topics: list[str] | None = None,
+        zero_shot_min_similarity: float = 0.15,
         random_state: int | None = None,
         verbose: bool = False,
     ):
@@ -296,6 +333,9 @@ class TopicModel(TextmineEstimator):
         self.reduce_frequent_words = reduce_frequent_words
         self.n_representative_docs = n_representative_docs
         self.labeler = labeler
+        self.seed_topics = seed_topics
+        self.zero_shot_topics = zero_shot_topics
+        self.zero_shot_min_similarity = zero_shot_min_similarity
         self.random_state = random_state
         self.verbose = verbose
 
@@ -376,6 +416,9 @@ class TopicModel(TextmineEstimator):
             isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1
         ):
             raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
+        check_seed_topics(self.seed_topics)
+        check_zero_shot_topics(self.zero_shot_topics)
+        check_zero_shot_min_similarity(self.zero_shot_min_similarity)
         return k, share
 
     def fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
@@ -384,6 +427,7 @@ class TopicModel(TextmineEstimator):
         timings: dict[str, float] = {}
         docs = as_documents(docs)
         k, share = self._check_params()
+        names = check_zero_shot_topics(self.zero_shot_topics)
         blank = np.array([is_blank(d) for d in docs], dtype=bool)
         idx = np.flatnonzero(~blank)
         if len(idx) == 0:
@@ -396,14 +440,38 @@ class TopicModel(TextmineEstimator):
         X = self._embed(docs, idx, embeddings, fitting=True)
         timings["embed"] = time.perf_counter() - t0
 
+        # zero-shot topics: documents similar enough to a given name belong to it
         t0 = time.perf_counter()
+        zs_member = np.full(len(X), -1, dtype=np.int64)
+        if names:
+            Z = self._embed_texts(names, what="zero_shot_topics", dim=X.shape[1])
+            S = cosine_similarities(X, Z)
+            best = S.argmax(axis=1)
+            zs_member = np.where(S[np.arange(len(X)), best] >= float(self.zero_shot_min_similarity), best, -1)
+        rest = np.flatnonzero(zs_member < 0)
+
+        # discovery on the other documents
         mcs = self._min_size(len(X))
-        _, sums, def_counts, n_found, noise_share = self._discover_groups(X, texts, k, mcs)
+        dim = X.shape[1]
+        if len(rest):
+            k_rest = None if k is None else min(k, len(rest))
+            _, gsums, gcounts, n_found, noise_share = self._discover_groups(
+                X[rest], [texts[i] for i in rest], k_rest, mcs
+            )
+        else:
+            gsums, gcounts, n_found, noise_share = np.zeros((0, dim)), np.zeros(0, np.int64), 0, 0.0
         timings["discover"] = time.perf_counter() - t0
 
-        # centroids of the discovered groups
         t0 = time.perf_counter()
         self.n_clusters_found_ = int(n_found)
+        zs_ids = [z for z in range(len(names or [])) if (zs_member == z).any()]
+        if names and len(zs_ids) < len(names):
+            log.info("zero-shot topics with no document above the similarity threshold (dropped): %s",
+                     [names[z] for z in range(len(names)) if z not in zs_ids])
+        zs_sums = [X[zs_member == z].astype(np.float64).sum(axis=0) for z in zs_ids]
+        sums = np.vstack([np.asarray(zs_sums, dtype=np.float64).reshape(-1, dim), gsums]) if zs_ids else gsums
+        def_counts = np.concatenate([[int((zs_member == z).sum()) for z in zs_ids], gcounts]).astype(np.int64)
+        topic_name = [names[z] for z in zs_ids] + [None] * len(gsums)
         centroids = _normalize64(sums)
 
         # thresholds from the nearest-centroid assignment of the training docs
@@ -419,11 +487,13 @@ class TopicModel(TextmineEstimator):
         # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
         nearest = np.bincount(near, minlength=len(centroids))
-        keep = [t for t in np.argsort(-counts, kind="stable") if nearest[t] > 0 or k is not None]
+        keep = [t for t in np.argsort(-counts, kind="stable")
+                if nearest[t] > 0 or (k is not None and topic_name[t] is None)]
         self.topic_embeddings_ = centroids[keep]
         self.thresholds_ = thresholds[keep]
         self.noise_share_ = float(noise_share)
         self.outlier_share_ = float(share)
+        self.zero_shot_topics_ = {i: topic_name[t] for i, t in enumerate(keep) if topic_name[t] is not None}
         timings["assign"] = time.perf_counter() - t0
 
         # labels_ is literally the transform rule on the training embeddings
@@ -437,6 +507,8 @@ class TopicModel(TextmineEstimator):
         self.n_docs_seen_ = len(docs)
         self._init_incremental_state(texts, X, labels, sums[keep], def_counts[keep])
         self.topics_ = self._represent(texts, X, labels)
+        for t, name in self.zero_shot_topics_.items():
+            self.topics_[t].label = name
         timings["represent"] = time.perf_counter() - t0
         if self.labeler is not None:
             t0 = time.perf_counter()
@@ -497,26 +569,58 @@ class TopicModel(TextmineEstimator):
             thr[t] = (s[m - 1] + s[m]) / 2.0 if s[m] > s[m - 1] else s[m]
         return thr
 
+    def _embed_texts(self, texts: list[str], *, what: str, dim: int) -> np.ndarray:
+        """Unit embeddings of seed lists / topic names with the model's embedder (float64)."""
+        try:
+            E = self._embedder().encode(list(texts))
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"could not embed {what} with {self.embedding_model!r}: {exc}") from None
+        E = _normalize64(E)
+        if E.shape[1] != dim:
+            raise InputError(
+                f"{what} were embedded with dimension {E.shape[1]} but the documents have dimension {dim}: "
+                "pass the embedding_model that made the precomputed embeddings"
+            )
+        return E
+
     def _discover_groups(
         self, X: np.ndarray, texts: list[str], k: int | None, mcs: int, *, allow_no_clusters: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
-        """The discovery stage: clustering, then the centroid merge.
+        """The discovery stage: (seed-nudged) clustering, then the centroid merge.
 
         Returns the group of each document (-1 = noise), the sums of the *original* embeddings of
         each group's documents (float64), the groups' sizes, the number of clusters found before
         merging and the noise share.
         """
-        raw, noise_share = self._discover(X, k, mcs=mcs, allow_no_clusters=allow_no_clusters)
+        seeds = check_seed_topics(self.seed_topics)
+        Xd, seed_of = X, None
+        if seeds:
+            E = self._embed_texts([" ".join(s) for s in seeds], what="seed_topics", dim=X.shape[1])
+            Xd, seed_of = nudge(X, texts, seeds, E)
+        raw, noise_share = self._discover(Xd, k, mcs=mcs, allow_no_clusters=allow_no_clusters)
         cluster_ids = np.unique(raw[raw >= 0])
         dim = X.shape[1]
         if len(cluster_ids) == 0:
             return np.full(len(X), -1, dtype=np.int64), np.zeros((0, dim)), np.zeros(0, np.int64), 0, noise_share
         sums = np.stack([X[raw == c].astype(np.float64).sum(axis=0) for c in cluster_ids])
         sizes = np.array([(raw == c).sum() for c in cluster_ids])
+        # the merge belongs to discovery: it sees the nudged embeddings, and clusters of
+        # different seed lists (at least half of their documents) are kept apart
+        tags = None
+        msums = sums
+        if seed_of is not None:
+            msums = np.stack([Xd[raw == c].astype(np.float64).sum(axis=0) for c in cluster_ids])
+            tags = np.full(len(cluster_ids), -1, dtype=np.int64)
+            for i, c in enumerate(cluster_ids):
+                hits = np.bincount(seed_of[(raw == c) & (seed_of >= 0)], minlength=len(seeds))
+                if hits.max() * 2 >= sizes[i]:
+                    tags[i] = int(hits.argmax())
         if k is not None:
-            owner = _merge_clusters(sums, sizes, target=k, threshold=None)
+            owner = _merge_clusters(msums, sizes, target=k, threshold=None, tags=tags)
         else:
-            owner = _merge_clusters(sums, sizes, target=None, threshold=self.merge_threshold)
+            owner = _merge_clusters(msums, sizes, target=None, threshold=self.merge_threshold, tags=tags)
         groups = np.unique(owner)
         gsums = np.stack([sums[owner == g].sum(axis=0) for g in groups])
         gsizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
@@ -738,8 +842,16 @@ class TopicModel(TextmineEstimator):
         labels, _ = assign(X, centroids, thresholds)
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
         keep = list(np.argsort(-counts, kind="stable"))
+        # a merged topic keeps the name of its largest zero-shot member
+        zs = getattr(self, "zero_shot_topics_", {})
+        names = {}
+        for new_id, g in enumerate(groups[keep]):
+            members = [t for t in np.flatnonzero(owner == g) if int(t) in zs]
+            if members:
+                names[new_id] = zs[int(max(members, key=lambda t: (sizes[t], -t)))]
         self.topic_embeddings_ = centroids[keep]
         self.thresholds_ = thresholds[keep]
+        self.zero_shot_topics_ = names
         labels, _ = assign(X, self.topic_embeddings_, self.thresholds_)
         full = np.full(len(docs), -1, dtype=np.int64)
         full[idx] = labels
@@ -749,6 +861,8 @@ class TopicModel(TextmineEstimator):
         group_sizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
         self._init_incremental_state(texts, X, labels, group_sums[keep], group_sizes[keep])
         self.topics_ = self._represent(texts, X, labels)
+        for t, name in names.items():
+            self.topics_[t].label = name
         return self
 
     def hierarchy(self, method: str = "average") -> dict[str, Any]:
@@ -819,6 +933,8 @@ class TopicModel(TextmineEstimator):
         labels = labeler.label(self.topics_)
         for topic, lab in zip(self.topics_, labels):
             topic.label = lab
+        for t, name in getattr(self, "zero_shot_topics_", {}).items():  # zero-shot topics keep their given names
+            self.topics_[t].label = name
         return self
 
     def save(self, path: str | os.PathLike[str]) -> None:

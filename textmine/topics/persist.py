@@ -95,6 +95,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
             "n_clusters_found": int(getattr(model, "n_clusters_found_", 0)),
             "noise_share": float(getattr(model, "noise_share_", 0.0)),
             "outlier_share": float(getattr(model, "outlier_share_", 0.0)),
+            "zero_shot_topics": {str(t): name for t, name in getattr(model, "zero_shot_topics_", {}).items()},
             "n_docs_seen": int(getattr(model, "n_docs_seen_", 0)),
             "incremental": incremental,
         },
@@ -185,6 +186,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         model.topic_embeddings_ = np.asarray(arrays["topic_embeddings"], dtype=np.float64)
         model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
         model.labels_ = np.asarray(arrays["labels"], dtype=np.int64)
+        model.zero_shot_topics_ = {int(t): str(n) for t, n in state.get("zero_shot_topics", {}).items()}
         if version >= 2:
             model.n_docs_seen_ = int(state.get("n_docs_seen", 0))
         if version >= 2 and state.get("incremental"):
@@ -197,6 +199,8 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     if model.topic_embeddings_.ndim != 2 or model.topic_embeddings_.shape[0] != k or model.thresholds_.shape != (k,):
         raise PersistenceError(f"{root} is inconsistent: {k} topics but arrays of shape "
                                f"{model.topic_embeddings_.shape} and {model.thresholds_.shape}")
+    if any(not 0 <= t < k for t in model.zero_shot_topics_):
+        raise PersistenceError(f"{root} is inconsistent: zero-shot topic ids {sorted(model.zero_shot_topics_)} for {k} topics")
     if model.unsaved_params_:
         warnings.warn(
             f"parameters {model.unsaved_params_} were Python objects and were not saved; defaults are used",
