@@ -1,4 +1,4 @@
-"""TopicModel beyond fit: partial_fit, guided and zero-shot topics.
+"""TopicModel beyond fit: partial_fit, guided and zero-shot topics, merge_models.
 
 Real AG News documents and the real packaged embedding model; the embeddings are computed once
 for the module (served from the cache when tests/test_topics.py ran first in the session).
@@ -6,6 +6,7 @@ for the module (served from the cache when tests/test_topics.py ran first in the
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 
@@ -15,7 +16,7 @@ from sklearn.base import clone
 
 from conftest import read_jsonl
 from textmine import TopicModel
-from textmine.errors import EmptyCorpusError, InputError, PersistenceError
+from textmine.errors import EmptyCorpusError, InputError, NotFittedError, PersistenceError
 from textmine.topics.guided import seed_matches
 
 N_DOCS = 600
@@ -252,3 +253,55 @@ def test_bad_zero_shot_parameters(corpus, E, kw):
     docs, _ = corpus
     with pytest.raises(InputError, match="zero_shot"):
         TopicModel(**kw).fit(docs[:40], embeddings=E[:40])
+
+
+# ----------------------------------------------------------------------------- merge_models
+
+
+def test_merge_models(corpus, E, tmp_path):
+    docs, _ = corpus
+    a = TopicModel(random_state=0).fit(docs[:300], embeddings=E[:300])
+    b = TopicModel(random_state=0).fit(docs[300:], embeddings=E[300:])
+    sims = b.topic_embeddings_ @ a.topic_embeddings_.T
+    expected_new = [t for t in range(len(b.topics_)) if sims[t].max() < 0.7]
+    assert 0 < len(expected_new) < len(b.topics_)  # some topics are shared, some are new
+
+    m = TopicModel.merge_models([a, b], min_similarity=0.7)
+    assert len(m.topics_) == len(a.topics_) + len(expected_new)
+    assert [t.id for t in m.topics_] == list(range(len(m.topics_)))
+    assert [t.words for t in m.topics_[: len(a.topics_)]] == [t.words for t in a.topics_]
+    assert [t.words for t in m.topics_[len(a.topics_):]] == [b.topics_[t].words for t in expected_new]
+    np.testing.assert_array_equal(m.topic_embeddings_[len(a.topics_):], b.topic_embeddings_[expected_new])
+    assert m.get_params() == a.get_params() and m.labels_.shape == (0,)
+    assert len(TopicModel.merge_models([a, b], min_similarity=1.0).topics_) == len(a.topics_) + len(b.topics_)
+    assert len(TopicModel.merge_models([a, b], min_similarity=-1).topics_) == len(a.topics_)
+    assert len(TopicModel.merge_models([a]).topics_) == len(a.topics_)
+
+    labels = m.transform(docs, embeddings=E)
+    assert labels.max() == len(m.topics_) - 1 and (labels >= 0).mean() > 0.8
+    m.save(tmp_path / "merged")
+    loaded = TopicModel.load(tmp_path / "merged")
+    assert np.array_equal(loaded.transform(docs, embeddings=E), labels)
+    # the merged model can keep learning
+    loaded.partial_fit(docs[:100], embeddings=E[:100])
+    assert np.array_equal(loaded.transform(docs[:100], embeddings=E[:100]), loaded.labels_)
+
+    with pytest.raises(InputError, match="dimension"):
+        small = TopicModel(n_topics=2, reduction="none", random_state=0).fit(
+            docs[:20], embeddings=E[:20, :16])
+        TopicModel.merge_models([a, small])
+    real = TopicModel(n_topics=3, reduction="none", random_state=0).fit(docs[:60])  # embedded by the model
+    assert real.embedding_model_id_ != "precomputed"
+    assert len(TopicModel.merge_models([real, a]).topics_) >= 3  # precomputed: only the dimension is checked
+    other = copy.deepcopy(real)
+    other.embedding_model_id_ = "another-model"
+    with pytest.raises(InputError, match="embedding models"):
+        TopicModel.merge_models([real, other])
+    with pytest.raises(InputError):
+        TopicModel.merge_models([])
+    with pytest.raises(InputError):
+        TopicModel.merge_models([a, "b"])
+    with pytest.raises(InputError, match="min_similarity"):
+        TopicModel.merge_models([a, b], min_similarity=2)
+    with pytest.raises(NotFittedError):
+        TopicModel.merge_models([a, TopicModel()])

@@ -4,7 +4,7 @@ See docs/topics.md. Stages (each swappable): embedding (:mod:`textmine.embed`),
 reduction (:mod:`.reduce`), clustering (:mod:`.cluster`), representation
 (:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`;
 streaming updates (``partial_fit``) in :mod:`.online`; seed words and zero-shot
-topic names in :mod:`.guided`.
+topic names in :mod:`.guided`; merging fitted models in :mod:`.merge`.
 """
 
 from __future__ import annotations

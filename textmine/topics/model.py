@@ -937,6 +937,16 @@ class TopicModel(TextmineEstimator):
             self.topics_[t].label = name
         return self
 
+    @classmethod
+    def merge_models(cls, models: Sequence[TopicModel], min_similarity: float = 0.7) -> TopicModel:
+        """Combine fitted models: all topics of the first, plus the topics of each later model whose
+        centroid is less similar than ``min_similarity`` to every topic kept before that model
+        (BERTopic's ``merge_models``). See :func:`textmine.topics.merge.merge_models`.
+        """
+        from .merge import merge_models
+
+        return merge_models(models, min_similarity=min_similarity)
+
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save to a directory (JSON + safetensors, sha256-checked, no pickle)."""
         from .persist import save_model

@@ -1,0 +1,114 @@
+"""Merging fitted topic models (BERTopic's ``merge_models`` semantics).
+
+The merged model has every topic of the first model (same ids, centroids,
+thresholds, words, labels), then, model by model, the topics whose centroid
+has a cosine similarity below ``min_similarity`` to every topic already kept
+before that model; they get the next ids. A kept topic keeps its own centroid,
+threshold, words and representative documents, so new documents are assigned
+by the same nearest-centroid rule. The merged model has no training documents
+of its own: ``labels_`` is empty (transform documents to label them).
+
+All models must have been fitted with the same embedding model (``embedding_model_id_``)
+and dimension. A model fitted on precomputed ``embeddings=`` has the id
+``"precomputed"``, which cannot be checked: for it only the dimension is compared.
+The parameters are those of the first model. When every model has its
+incremental state, the merged model keeps it (word counts over the union
+vocabulary, running centroid sums, the outlier buffers), so it can
+:meth:`~TopicModel.partial_fit`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import TopicModel
+
+__all__ = ["merge_models"]
+
+
+def merge_models(models: Sequence[Any], min_similarity: float = 0.7) -> TopicModel:
+    from .model import TopicModel, cosine_similarities
+    from .online import MAX_OUTLIER_BUFFER, TermCounts
+
+    if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or len(models) == 0:
+        raise InputError("merge_models needs a non-empty list of fitted TopicModels")
+    for i, m in enumerate(models):
+        if not isinstance(m, TopicModel):
+            raise InputError(f"models[{i}] is a {type(m).__name__}, not a TopicModel")
+        m._check_fitted("topic_embeddings_")
+    if isinstance(min_similarity, (bool, np.bool_)) or not isinstance(
+        min_similarity, (int, float, np.integer, np.floating)
+    ) or not -1 <= float(min_similarity) <= 1:
+        raise InputError(f"min_similarity must be a cosine similarity in [-1, 1], got {min_similarity!r}")
+    ids = [getattr(m, "embedding_model_id_", None) for m in models]
+    known = sorted({i for i in ids if i not in (None, "precomputed")})
+    if len(known) > 1:
+        raise InputError(f"models were fitted with different embedding models {known}; they cannot be merged")
+    dims = [int(m.topic_embeddings_.shape[1]) for m in models]
+    if len(set(dims)) > 1:
+        raise InputError(f"models have embeddings of different dimensions {dims}; they cannot be merged")
+
+    first = models[0]
+    picked: list[tuple[int, int]] = [(0, t) for t in range(len(first.topics_))]
+    kept = [np.asarray(first.topic_embeddings_, dtype=np.float64)]
+    for mi, m in enumerate(models[1:], start=1):
+        E = np.asarray(m.topic_embeddings_, dtype=np.float64)
+        if len(E) == 0:
+            continue
+        K = np.vstack(kept)
+        best = cosine_similarities(E, K).max(axis=1) if len(K) else np.full(len(E), -np.inf)
+        new = [t for t in range(len(E)) if best[t] < float(min_similarity)]
+        picked += [(mi, t) for t in new]
+        if new:
+            kept.append(E[new])
+
+    merged = type(first)(**first.get_params(deep=False))  # the parameters of the first model, as they are
+    merged.embedding_model_id_ = known[0] if known else ids[0]
+    merged.topic_embeddings_ = np.vstack(
+        [np.asarray(models[mi].topic_embeddings_[t], dtype=np.float64) for mi, t in picked]
+    ).reshape(len(picked), dims[0])
+    merged.thresholds_ = np.array([float(models[mi].thresholds_[t]) for mi, t in picked], dtype=np.float64)
+    topics = []
+    zero_shot = {}
+    for new_id, (mi, t) in enumerate(picked):
+        topic = copy.deepcopy(models[mi].topics_[t])
+        topic.id = new_id
+        topics.append(topic)
+        name = getattr(models[mi], "zero_shot_topics_", {}).get(t)
+        if name is not None:
+            zero_shot[new_id] = name
+    merged.topics_ = topics
+    merged.zero_shot_topics_ = zero_shot
+    merged.labels_ = np.zeros(0, dtype=np.int64)
+    merged.n_clusters_found_ = len(picked)
+    merged.noise_share_ = float(getattr(first, "noise_share_", 0.0))
+    merged.outlier_share_ = float(getattr(first, "outlier_share_", 0.0))
+    merged.n_docs_seen_ = 0
+    merged.timings_ = {}
+
+    # incremental state: only when every model has it (models loaded from format version 1 do not)
+    if all(hasattr(m, "term_counts_") for m in models):
+        merged.min_topic_size_ = int(first.min_topic_size_)
+        merged.centroid_sums_ = np.vstack(
+            [np.asarray(models[mi].centroid_sums_[t], dtype=np.float64) for mi, t in picked]
+        ).reshape(len(picked), dims[0])
+        merged.centroid_counts_ = np.array([int(models[mi].centroid_counts_[t]) for mi, t in picked], dtype=np.int64)
+        merged.term_counts_ = TermCounts.union(
+            [(m.term_counts_, [t for mj, t in picked if mj == mi]) for mi, m in enumerate(models)]
+        )
+        texts: list[str] = []
+        embs = []
+        for m in models:
+            texts += list(m.outlier_texts_)
+            embs.append(np.asarray(m.outlier_embeddings_, dtype=np.float32).reshape(-1, dims[0]))
+        merged.outlier_texts_ = texts[-MAX_OUTLIER_BUFFER:]
+        merged.outlier_embeddings_ = np.vstack(embs)[-MAX_OUTLIER_BUFFER:]
+        merged.n_new_outliers_ = 0
+    return merged
