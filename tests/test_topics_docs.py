@@ -1,5 +1,5 @@
-"""The examples of docs/topics.md for partial_fit, guided and zero-shot topics and merge_models run as
-written (bundled sample corpus, real packaged embedding model)."""
+"""The examples of docs/topics.md for partial_fit, guided and zero-shot topics, merge_models and
+per-period words run as written (bundled sample corpus, real packaged embedding model)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "topics.md"
 SECTIONS = ("## Streaming: `partial_fit`", "## Guided topics: `seed_topics`",
-            "## Zero-shot topics: `zero_shot_topics`", "## Merging models: `TopicModel.merge_models`")
+            "## Zero-shot topics: `zero_shot_topics`", "## Merging models: `TopicModel.merge_models`",
+            "## Topic words per period: `topics_over_time`")
 
 
 def _examples() -> dict[str, str]:

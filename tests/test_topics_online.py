@@ -1,4 +1,4 @@
-"""TopicModel beyond fit: partial_fit, guided and zero-shot topics, merge_models.
+"""TopicModel beyond fit: partial_fit, guided and zero-shot topics, merge_models, per-period words.
 
 Real AG News documents and the real packaged embedding model; the embeddings are computed once
 for the module (served from the cache when tests/test_topics.py ran first in the session).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -35,6 +36,10 @@ def E(corpus):
     from textmine.embed import get_embedder
 
     return get_embedder("default").encode(corpus[0])
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
 
 
 # ----------------------------------------------------------------------------- partial_fit
@@ -305,3 +310,40 @@ def test_merge_models(corpus, E, tmp_path):
         TopicModel.merge_models([a, b], min_similarity=2)
     with pytest.raises(NotFittedError):
         TopicModel.merge_models([a, TopicModel()])
+
+
+# ----------------------------------------------------------------------------- topics over time
+
+
+def test_topics_over_time_words_per_period(corpus, E):
+    docs, _ = corpus
+    tm = TopicModel(n_topics=5, reduction="pca", random_state=0).fit(docs[:300], embeddings=E[:300])
+    stamps = [i // 100 for i in range(300)]  # three periods
+    plain = tm.topics_over_time(stamps)
+    rows = tm.topics_over_time(stamps, docs=docs[:300], n_words=8)
+    assert all("words" not in r for r in plain)
+    assert [{k: r[k] for k in ("time", "topic", "count")} for r in rows] == plain
+    assert sum(r["count"] for r in rows) == 300
+    per_topic: dict[int, list[list[str]]] = {}
+    for r in rows:
+        in_period = [docs[i] for i in range(300) if stamps[i] == r["time"] and tm.labels_[i] == r["topic"]]
+        if r["topic"] == -1:
+            assert r["words"] == []
+            continue
+        assert 0 < len(r["words"]) <= 8 and len(set(r["words"])) == len(r["words"])
+        vocab = set().union(*(_words(d) for d in in_period))
+        assert set(r["words"]) <= vocab  # every word occurs in that period's documents of that topic
+        per_topic.setdefault(r["topic"], []).append(r["words"])
+    # the words of a topic change from period to period (they are not the global words repeated)
+    assert any(len({tuple(w) for w in ws}) > 1 for ws in per_topic.values())
+    binned = tm.topics_over_time(list(range(300)), bins=3, docs=docs[:300])
+    assert Counter(r["time"] for r in binned) and all("words" in r for r in binned)
+
+    with pytest.raises(InputError, match="docs"):
+        tm.topics_over_time(stamps, docs=docs[:299])
+    with pytest.raises(InputError, match="timestamps"):
+        tm.topics_over_time(stamps[:10], docs=docs[:300])
+    with pytest.raises(InputError, match="bins"):
+        tm.topics_over_time(stamps, bins=0)
+    with pytest.raises(InputError):
+        tm.topics_over_time(["a"] * 300, bins=2)

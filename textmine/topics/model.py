@@ -32,11 +32,12 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._base import TextmineEstimator
 from .._validation import as_documents, is_blank
@@ -46,7 +47,7 @@ from .cluster import make_clusterer
 from .guided import check_seed_topics, check_zero_shot_min_similarity, check_zero_shot_topics, nudge
 from .online import MAX_OUTLIER_BUFFER, TermCounts, make_analyzer
 from .reduce import Identity, make_reducer
-from .represent import make_representation
+from .represent import class_tfidf, ctfidf_idf, make_representation
 
 __all__ = ["Topic", "TopicModel", "cosine_similarities", "assign"]
 
@@ -898,29 +899,103 @@ class TopicModel(TextmineEstimator):
         return rows
 
     def topics_over_time(
-        self, timestamps: Sequence[Any], labels: Sequence[int] | None = None, *, bins: int | None = None
+        self,
+        timestamps: Sequence[Any],
+        labels: Sequence[int] | None = None,
+        *,
+        bins: int | None = None,
+        docs: Sequence[str] | None = None,
+        n_words: int = 10,
     ) -> list[dict[str, Any]]:
         """Topic counts per time stamp (or per equal-width bin of numeric stamps when ``bins`` is given).
 
-        Rows ``{"time", "topic", "count"}``. Topic words are not recomputed per bin (not implemented yet).
+        Rows ``{"time", "topic", "count"}``. With ``docs`` (the training documents, or the documents
+        ``labels`` belong to) every row also gets ``"words"``: the topic's top ``n_words`` c-TF-IDF
+        words *within that period* -- the counts of the period's documents of the topic, weighted by
+        the idf of the whole corpus (BERTopic's ``topics_over_time`` without its tuning options).
+        The outlier rows (topic -1) get no words.
         """
         self._check_fitted("labels_")
         lab = np.asarray(self.labels_ if labels is None else labels)
+        if isinstance(timestamps, (str, bytes)) or not isinstance(timestamps, Iterable):
+            raise InputError(f"timestamps must be a sequence with one entry per document, got {type(timestamps).__name__}")
         ts = list(timestamps)
         if len(ts) != len(lab):
             raise InputError(f"timestamps has {len(ts)} entries but there are {len(lab)} documents")
         if bins is not None:
-            v = np.asarray(ts, dtype=float)
-            edges = np.linspace(v.min(), v.max(), int(bins) + 1)
-            which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
-            ts = [float(edges[b]) for b in which]
+            if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+                raise InputError(f"bins must be an integer >= 1 or None, got {bins!r}")
+            try:
+                v = np.asarray(ts, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError("bins needs numeric timestamps") from None
+            if len(v) and not np.isfinite(v).all():
+                raise InputError("timestamps must be finite numbers when bins is given")
+            if len(v):
+                edges = np.linspace(v.min(), v.max(), int(bins) + 1)
+                which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
+                ts = [float(edges[b]) for b in which]
+        words_of: dict[tuple[Any, int], list[str]] = {}
+        if docs is not None:
+            docs = as_documents(docs, allow_empty_corpus=True)
+            if len(docs) != len(lab):
+                raise InputError(f"docs has {len(docs)} entries but there are {len(lab)} documents")
+            if isinstance(n_words, bool) or not isinstance(n_words, (int, np.integer)) or n_words < 1:
+                raise InputError(f"n_words must be an integer >= 1, got {n_words!r}")
+            words_of = self._period_words(docs, lab, ts, int(n_words))
+        try:
+            periods = sorted(set(ts))
+        except TypeError:
+            raise InputError("timestamps must be comparable with each other (all numbers, all dates, ...)") from None
         rows = []
-        for tval in sorted(set(ts)):
+        for tval in periods:
             mask = np.array([x == tval for x in ts])
             ids, cnt = np.unique(lab[mask], return_counts=True)
             for t, n in zip(ids.tolist(), cnt.tolist()):
-                rows.append({"time": tval, "topic": int(t), "count": int(n)})
+                row = {"time": tval, "topic": int(t), "count": int(n)}
+                if docs is not None:
+                    row["words"] = words_of.get((tval, int(t)), [])
+                rows.append(row)
         return rows
+
+    def _period_words(
+        self, docs: list[str], lab: np.ndarray, ts: list[Any], n_words: int
+    ) -> dict[tuple[Any, int], list[str]]:
+        """Top c-TF-IDF words of each (period, topic): period counts, idf of the whole corpus."""
+        from .online import vocabulary_mask
+
+        n_topics = len(self.topic_embeddings_)
+        keep = np.flatnonzero([not is_blank(d) and 0 <= int(t) < n_topics for d, t in zip(docs, lab)])
+        nonblank = sum(1 for d in docs if not is_blank(d))
+        if len(keep) == 0:
+            return {}
+        vec, analyzer = make_analyzer(self.vectorizer, nonblank)
+        tc = TermCounts(n_topics)
+        # document frequencies over all non-empty documents, as at fit time
+        tc.add_docs([d for d in docs if not is_blank(d)], analyzer)
+        D = tc.doc_term([docs[i] for i in keep], analyzer, grow=False)
+        cols = np.flatnonzero(vocabulary_mask(vec, tc.words, tc.df, tc.tf, tc.n_docs))
+        if len(cols) == 0:
+            return {}
+        D = sp.csr_matrix(D[:, cols])
+        vocab = np.asarray(tc.words, dtype=object)[cols]
+        t_of = lab[keep].astype(np.int64)
+        M = sp.csr_matrix((np.ones(len(keep)), (t_of, np.arange(len(keep)))), shape=(n_topics, len(keep)))
+        idf = ctfidf_idf(M @ D)
+        period = [ts[i] for i in keep]
+        out: dict[tuple[Any, int], list[str]] = {}
+        for tval in set(period):
+            rows = np.flatnonzero([p == tval for p in period])
+            P = sp.csr_matrix(
+                (np.ones(len(rows)), (t_of[rows], np.arange(len(rows)))), shape=(n_topics, len(rows))
+            ) @ D[rows]
+            ct = class_tfidf(P, reduce_frequent_words=self.reduce_frequent_words, idf=idf)
+            for t in np.unique(t_of[rows]):
+                row = ct.getrow(int(t)).toarray().ravel()
+                nz = np.flatnonzero(row > 0)
+                order = nz[np.lexsort((vocab[nz], -row[nz]))][:n_words]
+                out[(tval, int(t))] = [str(vocab[j]) for j in order]
+        return out
 
     # ------------------------------------------------------------------ labels, persistence, report
 

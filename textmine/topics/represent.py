@@ -38,6 +38,7 @@ __all__ = [
     "MMR",
     "make_representation",
     "class_tfidf",
+    "ctfidf_idf",
     "default_vectorizer",
     "TOKEN_PATTERN",
 ]
@@ -60,13 +61,26 @@ def default_vectorizer(n_docs: int) -> Any:
     )
 
 
-def class_tfidf(class_counts: sp.spmatrix, *, reduce_frequent_words: bool = False) -> sp.csr_matrix:
-    """c-TF-IDF of a ``(n_classes, n_words)`` count matrix (BERTopic's formula, bm25 off)."""
+def ctfidf_idf(class_counts: sp.spmatrix) -> np.ndarray:
+    """The idf part of c-TF-IDF, ``log(1 + A / f_w)``, of a ``(n_classes, n_words)`` count matrix."""
     X = sp.csr_matrix(class_counts, dtype=np.float64)
     df = np.asarray(X.sum(axis=0)).ravel()
     avg = int(X.sum(axis=1).mean()) if X.shape[0] else 0
     with np.errstate(divide="ignore"):
-        idf = np.log(np.where(df > 0, avg / np.maximum(df, 1e-12), 0.0) + 1.0)
+        return np.log(np.where(df > 0, avg / np.maximum(df, 1e-12), 0.0) + 1.0)
+
+
+def class_tfidf(
+    class_counts: sp.spmatrix, *, reduce_frequent_words: bool = False, idf: np.ndarray | None = None
+) -> sp.csr_matrix:
+    """c-TF-IDF of a ``(n_classes, n_words)`` count matrix (BERTopic's formula, bm25 off).
+
+    ``idf``: use these weights instead of the ones of ``class_counts`` (e.g. the idf of the whole
+    corpus for the classes of one time period, as BERTopic's ``topics_over_time`` does).
+    """
+    X = sp.csr_matrix(class_counts, dtype=np.float64)
+    if idf is None:
+        idf = ctfidf_idf(X)
     row_sums = np.asarray(X.sum(axis=1)).ravel()
     row_sums[row_sums == 0] = 1.0
     X = sp.diags(1.0 / row_sums) @ X
