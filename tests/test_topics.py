@@ -207,3 +207,40 @@ def test_not_fitted_clone_and_helpers(corpus, fitted):
     assert sum(r["count"] for r in rows) == len(corpus[0])
     over = fitted.topics_over_time(list(range(len(corpus[0]))), bins=4)
     assert sum(r["count"] for r in over) == len(corpus[0])
+
+
+def test_classifier_and_centroid_assignment(corpus, fitted, embeddings, tmp_path):
+    docs, gold = corpus
+    k, dim = fitted.topic_embeddings_.shape
+    assert fitted.assignment == "classifier"
+    assert fitted.classifier_coef_.shape == (k, dim) and fitted.classifier_intercept_.shape == (k,)
+    cen = TopicModel(random_state=42, assignment="centroid").fit(docs, embeddings=embeddings)
+    assert cen.classifier_coef_ is None
+    perm = np.random.RandomState(5).permutation(len(docs))
+    assert np.array_equal(cen.transform([docs[i] for i in perm], embeddings=embeddings[perm]), cen.labels_[perm])
+    # the classifier follows the discovered structure: at least as close to the AG News classes
+    nb = [i for i, d in enumerate(docs) if d.strip()]
+    g = [gold[i] for i in nb]
+    nmi_cls = clustering_scores(fitted.labels_[nb], g)["nmi"]
+    nmi_cen = clustering_scores(cen.labels_[nb], g)["nmi"]
+    assert nmi_cls >= nmi_cen - 0.02, (nmi_cls, nmi_cen)
+    # the classifier rule survives save / load bit for bit
+    fitted.save(tmp_path / "cls")
+    loaded = TopicModel.load(tmp_path / "cls")
+    np.testing.assert_array_equal(loaded.classifier_coef_, fitted.classifier_coef_)
+    assert np.array_equal(loaded.transform(docs, embeddings=embeddings), fitted.labels_)
+    # a half-saved classifier is refused
+    from safetensors.numpy import load_file, save_file
+
+    arrays = load_file(str(tmp_path / "cls" / "arrays.safetensors"))
+    del arrays["classifier_intercept"]
+    save_file(arrays, str(tmp_path / "cls" / "arrays.safetensors"))
+    man = json.loads((tmp_path / "cls" / "manifest.json").read_text())
+    import hashlib
+
+    man["files"]["arrays.safetensors"] = hashlib.sha256((tmp_path / "cls" / "arrays.safetensors").read_bytes()).hexdigest()
+    (tmp_path / "cls" / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(PersistenceError, match="classifier"):
+        TopicModel.load(tmp_path / "cls")
+    with pytest.raises(InputError, match="assignment"):
+        TopicModel(assignment="knn").fit(docs[:50], embeddings=embeddings[:50])

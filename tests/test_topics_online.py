@@ -47,10 +47,10 @@ def _words(text: str) -> set[str]:
 def test_partial_fit_stream_keeps_one_rule_and_round_trips(corpus, E, tmp_path):
     docs, _ = corpus
     batches = [(0, 300), (300, 450), (450, 600)]
-    tm = TopicModel(random_state=0)
+    tm = TopicModel(assignment="centroid", random_state=0)
     a, b = batches[0]
     tm.partial_fit(docs[a:b], embeddings=E[a:b])  # the first call is fit
-    ref = TopicModel(random_state=0).fit(docs[a:b], embeddings=E[a:b])
+    ref = TopicModel(assignment="centroid", random_state=0).fit(docs[a:b], embeddings=E[a:b])
     assert np.array_equal(tm.labels_, ref.labels_)
     assert [t.words for t in tm.topics_] == [t.words for t in ref.topics_]
     k0 = len(tm.topics_)
@@ -104,7 +104,7 @@ def test_partial_fit_discovers_a_new_topic_among_outliers(corpus, E):
     # outliers=0.15: new themes must be outliers of the existing topics to be discovered. In 8 runs with
     # 1e-4 noise added to the embeddings a sports topic appeared every time: 84-92% sports news,
     # holding 19-70% of the streamed ones
-    tm = TopicModel(outliers=0.15, random_state=0).fit([docs[i] for i in first], embeddings=E[first])
+    tm = TopicModel(outliers=0.15, assignment="centroid", random_state=0).fit([docs[i] for i in first], embeddings=E[first])
     k0 = len(tm.topics_)
     assert not any("athens" in t.top_words(10) or "medal" in t.top_words(10) for t in tm.topics_)
     seen_labels, seen_gold = [], []
@@ -131,7 +131,7 @@ def test_partial_fit_discovers_a_new_topic_among_outliers(corpus, E):
 
 def test_partial_fit_fixed_k_bad_input_and_old_models(corpus, E, tmp_path):
     docs, _ = corpus
-    tm = TopicModel(n_topics=4, reduction="pca", outliers=0.3, random_state=0).fit(docs[:200], embeddings=E[:200])
+    tm = TopicModel(n_topics=4, reduction="pca", outliers=0.3, assignment="centroid", random_state=0).fit(docs[:200], embeddings=E[:200])
     for a in (200, 350):  # with an integer n_topics no topic is ever added
         tm.partial_fit(docs[a:a + 150], embeddings=E[a:a + 150])
         assert len(tm.topics_) == 4
@@ -147,7 +147,9 @@ def test_partial_fit_fixed_k_bad_input_and_old_models(corpus, E, tmp_path):
     with pytest.raises(EmptyCorpusError):
         tm.partial_fit([])
     with pytest.raises(EmptyCorpusError):
-        TopicModel().partial_fit(["", " "])  # the first call is fit
+        TopicModel(assignment="centroid").partial_fit(["", " "])  # the first call is fit
+    with pytest.raises(InputError, match='assignment="centroid"'):
+        TopicModel().partial_fit(docs[:50], embeddings=E[:50])  # the default classifier cannot stream
 
     # a directory in format version 1 (before partial_fit) loads and transforms, but cannot be updated
     path = tmp_path / "v1"
@@ -279,7 +281,9 @@ def test_merge_models(corpus, E, tmp_path):
     assert [t.words for t in m.topics_[: len(a.topics_)]] == [t.words for t in a.topics_]
     assert [t.words for t in m.topics_[len(a.topics_):]] == [b.topics_[t].words for t in expected_new]
     np.testing.assert_array_equal(m.topic_embeddings_[len(a.topics_):], b.topic_embeddings_[expected_new])
-    assert m.get_params() == a.get_params() and m.labels_.shape == (0,)
+    # the first model's parameters, but a merged model assigns by nearest centroid (no training docs)
+    assert m.get_params() == {**a.get_params(), "assignment": "centroid"} and m.labels_.shape == (0,)
+    assert a.classifier_coef_ is not None and m.classifier_coef_ is None
     assert len(TopicModel.merge_models([a, b], min_similarity=1.0).topics_) == len(a.topics_) + len(b.topics_)
     assert len(TopicModel.merge_models([a, b], min_similarity=-1).topics_) == len(a.topics_)
     assert len(TopicModel.merge_models([a]).topics_) == len(a.topics_)

@@ -69,7 +69,11 @@ def merge_models(models: Sequence[Any], min_similarity: float = 0.7) -> TopicMod
         if new:
             kept.append(E[new])
 
-    merged = type(first)(**first.get_params(deep=False))  # the parameters of the first model, as they are
+    # the parameters of the first model, except the rule: a merged model has no training documents to
+    # train a classifier on, so it assigns by nearest centroid (and can be streamed into with partial_fit)
+    merged = type(first)(**{**first.get_params(deep=False), "assignment": "centroid"})
+    merged.classifier_coef_ = None
+    merged.classifier_intercept_ = None
     merged.embedding_model_id_ = known[0] if known else ids[0]
     merged.topic_embeddings_ = np.vstack(
         [np.asarray(models[mi].topic_embeddings_[t], dtype=np.float64) for mi, t in picked]

@@ -10,6 +10,7 @@ what a ``CountVectorizer`` fitted on that batch gives.
 
 :func:`partial_fit` is the update rule (see :meth:`TopicModel.partial_fit`):
 
+0. only for ``assignment="centroid"`` models (a classifier cannot be updated this way);
 1. assign the new documents with the current centroids and thresholds (the one rule);
 2. add each assigned document's embedding to its topic's running sum (the centroid is the
    normalised size-weighted mean) and its words to the topic's counts;
@@ -262,6 +263,11 @@ def _append_buffer(model: TopicModel, texts: list[str], X: np.ndarray) -> None:
 def partial_fit(model: TopicModel, docs: Sequence[str], embeddings: np.ndarray | None) -> TopicModel:
     from .model import _normalize64, assign
 
+    if model.assignment != "centroid" or getattr(model, "classifier_coef_", None) is not None:
+        raise InputError(
+            'partial_fit needs assignment="centroid": streaming updates move the topic centroids, '
+            'but cannot retrain the default classifier. Use TopicModel(assignment="centroid").partial_fit(...)'
+        )
     if not hasattr(model, "topic_embeddings_"):
         return model.fit(docs, embeddings=embeddings)
     if not hasattr(model, "term_counts_"):

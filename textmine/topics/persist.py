@@ -6,6 +6,7 @@ Layout of the directory written by :func:`save_model` (format version 2)::
                           "textmine_version": ..., "files": {name: sha256, ...}}
     config.json          parameters (JSON-representable ones), topics, scalar state
     arrays.safetensors   topic_embeddings (float64), thresholds (float64), labels (int64);
+                         classifier_coef / classifier_intercept (float64; assignment="classifier");
                          incremental state: centroid_sums (float64), centroid_counts, term_df,
                          term_tf, term_rows/term_cols/term_vals (per-topic word counts, COO; int64),
                          outlier_embeddings (float32)
@@ -106,6 +107,9 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         "thresholds": np.ascontiguousarray(model.thresholds_, dtype=np.float64),
         "labels": np.ascontiguousarray(model.labels_, dtype=np.int64),
     }
+    if getattr(model, "classifier_coef_", None) is not None:
+        arrays["classifier_coef"] = np.ascontiguousarray(model.classifier_coef_, dtype=np.float64)
+        arrays["classifier_intercept"] = np.ascontiguousarray(model.classifier_intercept_, dtype=np.float64)
     online: dict[str, Any] = {}
     if incremental:
         tc = model.term_counts_
@@ -175,6 +179,8 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         unknown = set(params) - set(valid)
         if unknown:
             warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=2)
+        # models saved before the assignment parameter existed assigned by nearest centroid
+        params.setdefault("assignment", "centroid")
         model = TopicModel(**{k: v for k, v in params.items() if k in valid})
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
@@ -186,6 +192,11 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         model.topic_embeddings_ = np.asarray(arrays["topic_embeddings"], dtype=np.float64)
         model.thresholds_ = np.asarray(arrays["thresholds"], dtype=np.float64)
         model.labels_ = np.asarray(arrays["labels"], dtype=np.int64)
+        has_coef = "classifier_coef" in arrays
+        if has_coef != ("classifier_intercept" in arrays):
+            raise PersistenceError(f"{root} is malformed: half of the topic classifier is missing")
+        model.classifier_coef_ = np.asarray(arrays["classifier_coef"], dtype=np.float64) if has_coef else None
+        model.classifier_intercept_ = np.asarray(arrays["classifier_intercept"], dtype=np.float64) if has_coef else None
         model.zero_shot_topics_ = {int(t): str(n) for t, n in state.get("zero_shot_topics", {}).items()}
         if version >= 2:
             model.n_docs_seen_ = int(state.get("n_docs_seen", 0))
@@ -199,6 +210,11 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     if model.topic_embeddings_.ndim != 2 or model.topic_embeddings_.shape[0] != k or model.thresholds_.shape != (k,):
         raise PersistenceError(f"{root} is inconsistent: {k} topics but arrays of shape "
                                f"{model.topic_embeddings_.shape} and {model.thresholds_.shape}")
+    if model.classifier_coef_ is not None and (
+        model.classifier_coef_.shape != model.topic_embeddings_.shape or model.classifier_intercept_.shape != (k,)
+    ):
+        raise PersistenceError(f"{root} is inconsistent: a topic classifier of shape {model.classifier_coef_.shape} "
+                               f"for {k} topics of dimension {model.topic_embeddings_.shape[1]}")
     if any(not 0 <= t < k for t in model.zero_shot_topics_):
         raise PersistenceError(f"{root} is inconsistent: zero-shot topic ids {sorted(model.zero_shot_topics_)} for {k} topics")
     if model.unsaved_params_:
