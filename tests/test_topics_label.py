@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from textmine.errors import InputError
 from textmine.topics import Topic, TopicLabeler
 from textmine.topics.label import make_unique
 from textmine.topics.represent import class_tfidf
@@ -46,6 +47,17 @@ def test_prompt_is_truncated_by_tokens(llm):
     text = labeler.prompt_text(TOPICS[0], llm)
     assert text.startswith("Keywords: space, nasa, orbit\nDocuments:\n- ")
     assert llm.count_tokens(text.split("- ", 1)[1]) <= 20
+
+
+def test_auto_n_docs_depends_on_the_model_size(llm):
+    # the packaged 270M model labels from the top words only (it copies document openings otherwise)
+    auto = TopicLabeler(llm=llm).prompt_text(TOPICS[0], llm)
+    assert auto.startswith("Keywords: ") and "Documents:" not in auto
+    big = TopicLabeler(llm=llm)
+    big.BIG_MODEL_BYTES = 1  # any file counts as big: documents are shown
+    assert "Documents:\n- " in big.prompt_text(TOPICS[0], llm)
+    with pytest.raises(InputError, match="n_docs"):
+        TopicLabeler(llm=llm, n_docs="many").prompt_text(TOPICS[0], llm)
 
 
 def test_make_unique_disambiguates_duplicates():

@@ -19,6 +19,7 @@ label appended in parentheses, e.g. ``"Computer hardware (scsi)"``.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Sequence
@@ -60,7 +61,11 @@ class TopicLabeler:
     n_words:
         top words shown per topic.
     n_docs:
-        representative documents shown per topic.
+        representative documents shown per topic. ``"auto"`` (default): 3 for models whose GGUF
+        file is 1 GB or more (Mistral 7B and the like), 0 for tiny ones: the packaged Gemma 3 270M
+        copies the first words of a document instead of naming the topic ("I am looking for a 486
+        or 50 motherboard"), and labels from the top words alone were better and 3x faster on
+        20 Newsgroups (docs/benchmarks/labels.md).
     doc_tokens:
         each document is truncated to this many tokens of the LLM's tokenizer.
     max_chars:
@@ -86,7 +91,7 @@ class TopicLabeler:
         llm: Any = "default",
         *,
         n_words: int = 10,
-        n_docs: int = 3,
+        n_docs: int | str = "auto",
         doc_tokens: int = 64,
         max_chars: int = 40,
         instruction: str = DEFAULT_INSTRUCTION,
@@ -113,7 +118,7 @@ class TopicLabeler:
         words = [w for w, _ in topic.words[: self.n_words]]
         parts = ["Keywords: " + ", ".join(words)] if words else []
         docs = []
-        for d in topic.representative_docs[: self.n_docs]:
+        for d in topic.representative_docs[: self._n_docs(llm)]:
             d = " ".join(d.split())
             d = llm.truncate(d, self.doc_tokens) if llm is not None else d[: 4 * self.doc_tokens]
             if d:
@@ -121,6 +126,21 @@ class TopicLabeler:
         if docs:
             parts.append("Documents:\n" + "\n".join(f"- {d}" for d in docs))
         return "\n".join(parts)
+
+    #: GGUF files at least this large count as models big enough to read example documents
+    BIG_MODEL_BYTES = 1_000_000_000
+
+    def _n_docs(self, llm: Any = None) -> int:
+        if self.n_docs != "auto":
+            if isinstance(self.n_docs, bool) or not isinstance(self.n_docs, int) or self.n_docs < 0:
+                raise InputError(f'TopicLabeler.n_docs must be "auto" or an integer >= 0, got {self.n_docs!r}')
+            return self.n_docs
+        path = getattr(llm, "path", None)
+        try:
+            size = os.path.getsize(path) if path is not None else 0
+        except OSError:
+            size = 0
+        return 3 if size >= self.BIG_MODEL_BYTES or llm is None else 0
 
     @staticmethod
     def _fallback(topic: Any) -> str:
@@ -151,6 +171,8 @@ class TopicLabeler:
             topics = topics.topics_
         for name in ("n_words", "n_docs", "doc_tokens", "max_chars"):
             v = getattr(self, name)
+            if name == "n_docs" and v == "auto":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("max_chars", "n_words") else 0):
                 raise InputError(f"TopicLabeler.{name} must be a positive integer, got {v!r}")
         t0 = time.perf_counter()
