@@ -205,6 +205,18 @@ def make_textmine_mmr(ctx: Context) -> Runner:
     return kx.transform
 
 
+@register("textmine-int8", default=False, note="textmine KeywordExtractor() defaults on the ONNX Runtime int8 embedding "
+          "backend (SentenceTransformerEmbedder(backend='onnx-int8'); export and model load outside the timing)")
+def make_textmine_int8(ctx: Context) -> Runner:
+    from textmine import KeywordExtractor
+    from textmine.embed import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder("default", cache=ctx.fresh_cache(), backend="onnx-int8")
+    emb.encode(["a warm-up text"])  # builds / loads the ONNX export
+    kx = KeywordExtractor(top_n=ctx.top_n, embedding_model=emb)
+    return kx.transform
+
+
 @register("textmine-ngrams", default=False, note="textmine with candidate_method='ngrams' (no POS tagger)")
 def make_textmine_ngrams(ctx: Context) -> Runner:
     from textmine import KeywordExtractor
