@@ -77,3 +77,17 @@ def test_unsupported_architecture_is_a_model_load_error(embedder):
     with pytest.raises(ModelLoadError, match="torch"):
         _check_architecture(Odd())
     _check_architecture(embedder.model)  # MiniLM passes
+
+
+def test_backend_suffix_in_the_model_name_round_trips(tmp_path, texts):
+    from textmine import TopicModel
+
+    emb = get_embedder("default+onnx-int8", cache=False)
+    assert emb.backend == "onnx-int8" and emb.model_id.endswith("+onnx-int8")
+    assert get_embedder("default+onnx", cache=False).backend == "onnx"
+    docs = texts[:40]
+    tm = TopicModel(n_topics=2, reduction="none", embedding_model="default+onnx-int8", random_state=0).fit(docs)
+    tm.save(tmp_path / "m")
+    loaded = TopicModel.load(tmp_path / "m")
+    assert loaded.embedding_model == "default+onnx-int8"
+    assert np.array_equal(loaded.transform(docs), tm.labels_)

@@ -204,7 +204,8 @@ EmbeddingOpt = Annotated[
     typer.Option(
         "--embedding-model",
         metavar="NAME|PATH",
-        help="Embedding model: 'default' (packaged all-MiniLM-L6-v2) or a sentence-transformers folder.",
+        help="Embedding model: 'default' (packaged all-MiniLM-L6-v2) or a sentence-transformers folder; "
+        "append +onnx-int8 (e.g. default+onnx-int8) for the faster ONNX Runtime int8 backend.",
     ),
 ]
 LLMOpt = Annotated[

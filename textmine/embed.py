@@ -292,7 +292,9 @@ def get_embedder(
     """Return an :class:`Embedder` for a name, a path or an existing embedder.
 
     Embedders built from names are memoised per (model, cache, settings), so
-    estimators that share a model share one loaded copy.
+    estimators that share a model share one loaded copy. A name may end in
+    ``+onnx`` or ``+onnx-int8`` to pick the embedding backend (``"default+onnx-int8"``);
+    unlike an embedder object, such a name is saved with a model and comes back on load.
     """
     if model is not None and not isinstance(model, (str, os.PathLike)):
         if isinstance(model, Embedder):
@@ -301,10 +303,20 @@ def get_embedder(
             return _WrappedEncoder(model)
         raise InputError(f"embedding_model must be a name, a path or an Embedder, got {type(model).__name__}")
     name = os.fspath(model) if model is not None else "default"
+    # "<model>+<backend>" (e.g. "default+onnx-int8"): a plain string that estimators can save and load
+    base, plus, suffix = name.rpartition("+")
+    if plus and suffix in _backends() and "backend" not in kwargs and not Path(name).exists():
+        name, kwargs = base, {**kwargs, "backend": suffix}
     key = (name, str(cache), tuple(sorted(kwargs.items())))
     if key not in _EMBEDDERS:
         _EMBEDDERS[key] = SentenceTransformerEmbedder(name, cache=cache, **kwargs)
     return _EMBEDDERS[key]
+
+
+def _backends() -> tuple[str, ...]:
+    from .embed_onnx import BACKENDS
+
+    return BACKENDS
 
 
 class _WrappedEncoder:
