@@ -243,31 +243,30 @@ class SentenceTransformerEmbedder:
             self.cache_misses += len(todo_texts)
             if self.backend != "torch":
                 new = self._encode_onnx(todo_texts)
-                fresh = dict(zip(todo_keys, new))
-                if cache is not None:
-                    cache.put_many(fresh)
-                found.update(fresh)
-                return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
-            model = self.model  # shared by every embedder of this model: restore its max length after
-            default_length = model.max_seq_length
-            if self.max_seq_length:
-                model.max_seq_length = self.max_seq_length
-            try:
-                new = model.encode(
-                    todo_texts,
-                    batch_size=self.batch_size,
-                    show_progress_bar=self._progress(len(todo_texts), show_progress),
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                )
-            finally:
-                model.max_seq_length = default_length
+            else:
+                new = self._encode_torch(todo_texts, show_progress)
             new = l2_normalize(new)
             fresh = dict(zip(todo_keys, new))
             if cache is not None:
                 cache.put_many(fresh)
             found.update(fresh)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode_torch(self, texts: list[str], show_progress: bool | None) -> np.ndarray:
+        model = self.model  # shared by every embedder of this model: restore its max length after
+        default_length = model.max_seq_length
+        if self.max_seq_length:
+            model.max_seq_length = self.max_seq_length
+        try:
+            return model.encode(
+                texts,
+                batch_size=self.batch_size,
+                show_progress_bar=self._progress(len(texts), show_progress),
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        finally:
+            model.max_seq_length = default_length
 
     def _encode_onnx(self, texts: list[str]) -> np.ndarray:
         if self._onnx is None:
