@@ -554,7 +554,7 @@ class TopicModel(TextmineEstimator):
         thresholds = self._thresholds(near, best_sim, len(centroids), share)
         if self.outlier_threshold is not None:
             thresholds = np.full(len(centroids), float(self.outlier_threshold))
-        labels, _ = assign(X, centroids, thresholds, coef, intercept)
+        labels = np.where(best_sim >= thresholds[near], near, -1).astype(np.int64)  # the rule, without recomputing
 
         # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
@@ -955,7 +955,7 @@ class TopicModel(TextmineEstimator):
         thresholds = self._thresholds(near, best_sim, len(centroids), self.outlier_share_)
         if self.outlier_threshold is not None:
             thresholds = np.full(len(centroids), float(self.outlier_threshold))
-        labels, _ = assign(X, centroids, thresholds, coef, intercept)
+        labels = np.where(best_sim >= thresholds[near], near, -1).astype(np.int64)  # the rule, without recomputing
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
         keep = list(np.argsort(-counts, kind="stable"))
         # a merged topic keeps the name of its largest zero-shot member
