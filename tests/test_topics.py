@@ -244,3 +244,34 @@ def test_classifier_and_centroid_assignment(corpus, fitted, embeddings, tmp_path
         TopicModel.load(tmp_path / "cls")
     with pytest.raises(InputError, match="assignment"):
         TopicModel(assignment="knn").fit(docs[:50], embeddings=embeddings[:50])
+
+
+def test_exact_cosine_knn_matches_brute_force_and_puts_each_row_first():
+    from sklearn.neighbors import NearestNeighbors
+
+    from textmine.topics.reduce import exact_cosine_knn
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    X[7] = X[3]  # a duplicate: each of the two is still its own first neighbour
+    idx, dist = exact_cosine_knn(X, 10, block=64)
+    assert idx.shape == dist.shape == (300, 10)
+    assert (idx[:, 0] == np.arange(300)).all() and (dist[:, 0] == 0).all()
+    assert (np.diff(dist, axis=1) >= -1e-6).all()
+    ref_d, ref_i = NearestNeighbors(n_neighbors=10, metric="cosine", algorithm="brute").fit(X).kneighbors(X)
+    assert all(set(a) == set(b) for a, b in zip(idx, ref_i))
+    np.testing.assert_allclose(np.sort(dist[:, 1:], axis=1)[:, -1], ref_d[:, -1], atol=1e-5)
+    with pytest.raises(InputError):
+        exact_cosine_knn(X, 0)
+
+
+def test_umap_reducer_uses_the_exact_graph_below_the_limit():
+    from textmine.topics.reduce import UMAPReducer
+
+    rng = np.random.default_rng(1)
+    X = np.vstack([rng.normal(loc=c, size=(60, 8)) for c in (-3.0, 3.0)]).astype(np.float32)
+    r = UMAPReducer(n_neighbors=10, random_state=0)
+    Y = r.fit_transform(X)
+    assert Y.shape == (120, 5)
+    np.testing.assert_array_equal(r.umap_._knn_indices[:, 0], np.arange(120))
+    assert np.array_equal(Y, UMAPReducer(n_neighbors=10, random_state=0).fit_transform(X))
