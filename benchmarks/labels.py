@@ -29,22 +29,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="20newsgroups,stackoverflow,ag_news")
     ap.add_argument("--out", default=str(HERE.parent / "docs" / "benchmarks" / "labels.md"))
+    ap.add_argument("--n-docs", default="auto", help='TopicLabeler n_docs: "auto" (the default) or a number')
     args = ap.parse_args()
+    n_docs = args.n_docs if args.n_docs == "auto" else int(args.n_docs)
 
     from textmine import TopicLabeler, TopicModel
     from textmine.llm import load_llm
 
     llm = load_llm("default", cache=False)
-    labeler = TopicLabeler(llm=llm)
+    labeler = TopicLabeler(llm=llm, n_docs=n_docs)
+    shown = labeler._n_docs(llm)
     lines = [
         "# LLM topic labels",
         "",
-        "Command: `flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/labels.py`  ",
+        "Command: `flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/labels.py "
+        + " ".join(sys.argv[1:]) + "`  ",
         f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; LLM `{llm.model_id}`, "
         f"{llm.n_threads} threads, response cache off (every label generated).  ",
-        "TopicModel defaults (seed 42) on the cached MiniLM embeddings; `TopicLabeler()` defaults "
-        "(10 top words + 3 representative documents of 64 tokens each, grammar-bounded label of <= 40 characters).",
+        f"TopicModel defaults (seed 42) on the cached MiniLM embeddings; `TopicLabeler(n_docs={n_docs!r})`: "
+        f"10 top words + {shown} representative documents of 64 tokens each, grammar-bounded label of <= 40 characters.",
         "",
         "| dataset | topics | label s total | s per topic | prompt tokens / topic | completion tokens / topic | fallbacks |",
         "|---|---|---|---|---|---|---|",
