@@ -50,12 +50,12 @@ class Identity:
         return "Identity()"
 
 
-def exact_cosine_knn(X: np.ndarray, k: int, *, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def exact_cosine_knn(X: np.ndarray, k: int, *, block: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest neighbours of every row of ``X`` by cosine distance, each row itself first.
 
     Returns ``(indices, distances)``, both ``(n, k)``, nearest first (distances ``1 - cos``, clipped
     at 0), as UMAP's ``precomputed_knn`` expects. Similarities are computed ``block`` rows at a time,
-    so memory stays at ``block * n`` floats.
+    so memory stays at ``block * n`` floats (by default at most about 256 MB).
 
     >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
     >>> idx, dist = exact_cosine_knn(X, 2)
@@ -68,6 +68,8 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int = 2048) -> tuple[np.nd
         raise InputError(f"k must be between 1 and the number of rows ({n}), got {k}")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     Xn = np.ascontiguousarray(X / np.where(norms > 0, norms, 1.0))
+    if block is None:
+        block = int(np.clip(64_000_000 // max(n, 1), 256, 2048))
     idx = np.empty((n, k), dtype=np.int64)
     dist = np.empty((n, k), dtype=np.float32)
     try:
