@@ -3,9 +3,10 @@
 Each variant runs in a fresh process (numba compiles UMAP's and pynndescent's kernels on first use,
 as it does for every user), on the cached MiniLM embeddings of the non-empty documents, with the
 default settings of textmine's ``"umap"`` preset (30 neighbours, 5 dimensions, cosine, seed 42),
-then HDBSCAN with min_cluster_size n//200.
+then textmine's ``"hdbscan"`` clusterer (leaf selection) with min_cluster_size n//200: the
+discovery stage of TopicModel, before the centroid merge and the assignment.
 
-    python benchmarks/knn_umap.py            # prints a markdown table
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/knn_umap.py --out docs/benchmarks/knn_umap.md
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from textmine.topics.reduce import UMAPReducer
 r = UMAPReducer(n_neighbors=30, random_state=42, exact_knn_max=10**9 if sys.argv[1] == "exact" else 0)
 Y = r.fit_transform(X)
 t_umap = time.perf_counter() - t0
-import hdbscan
-lab = hdbscan.HDBSCAN(min_cluster_size=max(10, len(X) // 200)).fit_predict(Y)
+from textmine.topics.cluster import make_clusterer
+lab = make_clusterer("hdbscan", min_cluster_size=max(10, len(X) // 200), n_clusters=None, random_state=42).fit_predict(Y)
 from sklearn.metrics import normalized_mutual_info_score as nmi
 yy = np.array(y)[keep]
 print(json.dumps({"umap_s": t_umap, "clusters": int(lab.max() + 1), "noise": float((lab < 0).mean()),
@@ -43,15 +44,33 @@ print(json.dumps({"umap_s": t_umap, "clusters": int(lab.max() + 1), "noise": flo
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=None, help="markdown file to write (else stdout only)")
+    args = ap.parse_args()
     rows = {}
     for mode in ("pynndescent", "exact"):
         out = subprocess.run([sys.executable, "-c", CHILD, mode, str(HERE)], capture_output=True, text=True, check=True)
         rows[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"20 Newsgroups, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, fresh process per row\n")
-    print("| neighbour graph | UMAP s (incl. numba compile) | HDBSCAN clusters | noise | NMI (noise as a cluster) |")
-    print("|---|---|---|---|---|")
+    lines = [
+        "# UMAP neighbour graph: pynndescent vs exact",
+        "",
+        "Command: `flock /tmp/textmine-bench.lock python benchmarks/knn_umap.py " + " ".join(sys.argv[1:]) + "`  ",
+        f"20 Newsgroups (non-empty documents), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 2-core x86_64, "
+        "a fresh process per row; HDBSCAN = textmine's leaf clusterer, before the centroid merge.",
+        "",
+        "| neighbour graph | UMAP s (incl. numba compile) | HDBSCAN clusters | noise | NMI (noise as a cluster) |",
+        "|---|---|---|---|---|",
+    ]
     for mode, r in rows.items():
-        print(f"| {mode} | {r['umap_s']:.1f} | {r['clusters']} | {r['noise']:.1%} | {r['nmi_noise_as_cluster']:.3f} |")
+        lines.append(
+            f"| {mode} | {r['umap_s']:.1f} | {r['clusters']} | {r['noise']:.1%} | {r['nmi_noise_as_cluster']:.3f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """LLM topic labels: seconds per topic with the default local model, on real topic models.
 
 For each dataset: TopicModel defaults (seed 42) on the cached MiniLM embeddings, then
-``TopicLabeler()`` (default packaged GGUF) labels every topic with the LLM response cache
+``TopicLabeler(n_docs=...)`` (default packaged GGUF; ``--n-docs``, default "auto") labels every topic with the LLM response cache
 *disabled* (every label is generated). Reports topics, total and per-topic seconds, prompt and
 completion tokens, fallbacks, and the labels next to each topic's top words.
 
@@ -40,7 +40,7 @@ def main() -> None:
     labeler = TopicLabeler(llm=llm, n_docs=n_docs)
     shown = labeler._n_docs(llm)
     lines = [
-        "# LLM topic labels",
+        "# LLM topic labels" + ("" if n_docs == "auto" else f" with {n_docs} documents shown"),
         "",
         "Command: `flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/labels.py "
         + " ".join(sys.argv[1:]) + "`  ",

@@ -256,22 +256,62 @@ def test_exact_cosine_knn_matches_brute_force_and_puts_each_row_first():
     X[7] = X[3]  # a duplicate: each of the two is still its own first neighbour
     idx, dist = exact_cosine_knn(X, 10, block=64)
     assert idx.shape == dist.shape == (300, 10)
-    assert (idx[:, 0] == np.arange(300)).all() and (dist[:, 0] == 0).all()
+    assert (idx[:, 0] == np.arange(300)).all()
     assert (np.diff(dist, axis=1) >= -1e-6).all()
     ref_d, ref_i = NearestNeighbors(n_neighbors=10, metric="cosine", algorithm="brute").fit(X).kneighbors(X)
     assert all(set(a) == set(b) for a, b in zip(idx, ref_i))
-    np.testing.assert_allclose(np.sort(dist[:, 1:], axis=1)[:, -1], ref_d[:, -1], atol=1e-5)
+    np.testing.assert_allclose(dist, ref_d, atol=1e-5)
+    for bad in (0, 301, 2.5):
+        with pytest.raises(InputError):
+            exact_cosine_knn(X, bad)
     with pytest.raises(InputError):
-        exact_cosine_knn(X, 0)
+        exact_cosine_knn(X, 5, block=0)
 
 
-def test_umap_reducer_uses_the_exact_graph_below_the_limit():
-    from textmine.topics.reduce import UMAPReducer
+def test_exact_cosine_knn_numpy_fallback_and_zero_rows(monkeypatch):
+    import sys
 
+    from textmine.topics.reduce import exact_cosine_knn
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 8))  # float64 input
+    X[5] = 0.0
+    with_torch = exact_cosine_knn(X, 6, block=50)
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    without = exact_cosine_knn(X, 6, block=50)
+    rows = [i for i in range(200) if i != 5]  # the zero row is equally far from everything: ties
+    assert all(set(with_torch[0][i]) == set(without[0][i]) for i in rows)
+    np.testing.assert_allclose(with_torch[1], without[1], atol=1e-6)
+    assert with_torch[0][5, 0] == without[0][5, 0] == 5 and np.isfinite(without[1]).all()
+
+
+def test_umap_reducer_is_the_umap_preset_and_uses_the_exact_graph_below_the_limit():
+    from textmine.topics.reduce import Identity, UMAPReducer, exact_cosine_knn, make_reducer
+
+    assert isinstance(make_reducer("umap", n_samples=100, n_features=8, random_state=0), UMAPReducer)
+    assert isinstance(make_reducer("umap", n_samples=20, n_features=8, random_state=0), Identity)
     rng = np.random.default_rng(1)
     X = np.vstack([rng.normal(loc=c, size=(60, 8)) for c in (-3.0, 3.0)]).astype(np.float32)
     r = UMAPReducer(n_neighbors=10, random_state=0)
     Y = r.fit_transform(X)
     assert Y.shape == (120, 5)
-    np.testing.assert_array_equal(r.umap_._knn_indices[:, 0], np.arange(120))
+    idx, dist = exact_cosine_knn(X, 10)
+    np.testing.assert_array_equal(r.umap_._knn_indices, idx)
+    np.testing.assert_array_equal(r.umap_._knn_dists, dist)
     assert np.array_equal(Y, UMAPReducer(n_neighbors=10, random_state=0).fit_transform(X))
+    approx = UMAPReducer(n_neighbors=10, random_state=0, exact_knn_max=50)
+    approx.fit_transform(X)
+    assert approx.umap_.precomputed_knn == (None, None, None)
+    with pytest.raises(InputError):
+        UMAPReducer().fit_transform(X[:2])
+
+
+def test_umap_reducer_follows_the_estimator_contract():
+    from textmine.topics.reduce import UMAPReducer
+
+    r = UMAPReducer(n_neighbors=15, random_state=3)
+    c = clone(r)
+    assert c is not r and c.get_params() == r.get_params()
+    tm = TopicModel(reduction=UMAPReducer(n_neighbors=15)).set_params(reduction__n_neighbors=50)
+    assert tm.reduction.n_neighbors == 50
+    assert "exact_knn_max" in repr(UMAPReducer(exact_knn_max=7))

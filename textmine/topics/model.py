@@ -310,7 +310,7 @@ class TopicModel(TextmineEstimator):
         fit time on the discovery labels (HDBSCAN clusters after the merge; documents HDBSCAN left
         as noise take the nearest cluster in the reduced UMAP space). It carries the cluster
         structure UMAP sees to new documents without running UMAP on them: with the same discovery,
-        NMI 0.510 -> 0.547 on 20 Newsgroups, 0.697 -> 0.718 on StackOverflow (docs/topics.md).
+        NMI 0.515 -> 0.552 on 20 Newsgroups (mean of four seeds; docs/benchmarks/topic_seeds.md).
         ``"centroid"``: the nearest topic centroid (cosine); needed by :meth:`partial_fit`, whose
         streaming updates move centroids but cannot retrain a classifier.
         Either way a document is an outlier when its similarity to its topic's centroid is below

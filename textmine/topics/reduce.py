@@ -9,8 +9,9 @@ style). Presets:
   train split (NMI 0.567 -> 0.575 with min_topic_size ~ n/200; benchmarks/tune_topics.py).
   Up to ``EXACT_KNN_MAX`` documents the neighbour graph is exact (:func:`exact_cosine_knn`,
   blocked matrix products) instead of pynndescent's approximate one: on all of 20 Newsgroups
-  this takes UMAP from about 45 s to about 17 s in a fresh process, most of the saving being
-  pynndescent's numba compilation (``benchmarks/knn_umap.py``).
+  this takes UMAP from 44.8 s to 19.4 s in a fresh process, most of the saving being
+  pynndescent's numba compilation (``benchmarks/knn_umap.py``); topic quality stays within the
+  seed-to-seed spread (``benchmarks/topic_seeds.py``).
 * ``"pca"``: PCA to 50 dimensions; fast, linear, deterministic.
 * ``"none"`` / ``None``: cluster the embeddings as they are.
 """
@@ -21,6 +22,7 @@ import warnings
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from ..errors import InputError
 
@@ -64,8 +66,10 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int | None = None) -> tupl
     """
     X = np.asarray(X, dtype=np.float32)
     n = len(X)
-    if not 1 <= k <= n:
-        raise InputError(f"k must be between 1 and the number of rows ({n}), got {k}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise InputError(f"k must be an int between 1 and the number of rows ({n}), got {k!r}")
+    if block is not None and (isinstance(block, bool) or not isinstance(block, int) or block < 1):
+        raise InputError(f"block must be a positive int or None, got {block!r}")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     Xn = np.ascontiguousarray(X / np.where(norms > 0, norms, 1.0))
     if block is None:
@@ -74,7 +78,7 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int | None = None) -> tupl
     dist = np.empty((n, k), dtype=np.float32)
     try:
         import torch  # its top-k is several times faster than numpy's argpartition here
-    except ImportError:  # pragma: no cover - torch comes with sentence-transformers
+    except ImportError:  # torch comes with sentence-transformers; numpy does the same, slower
         torch = None
     for a in range(0, n, block):
         S = Xn[a : a + block] @ Xn.T
@@ -95,12 +99,16 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int | None = None) -> tupl
     return idx, dist
 
 
-class UMAPReducer:
+class UMAPReducer(BaseEstimator):
     """UMAP (umap-learn) to ``n_components`` dimensions, cosine metric, on an exact neighbour graph.
 
     Up to ``exact_knn_max`` rows the k-nearest-neighbour graph comes from :func:`exact_cosine_knn`
     and is handed to UMAP as ``precomputed_knn``; above, UMAP builds its own with pynndescent.
-    The fitted ``umap.UMAP`` is ``umap_``.
+    The fitted ``umap.UMAP`` is ``umap_``. A scikit-learn estimator: ``clone`` and
+    ``TopicModel(reduction=UMAPReducer(n_neighbors=15)).set_params(reduction__n_neighbors=50)`` work.
+
+    >>> from textmine import TopicModel
+    >>> tm = TopicModel(reduction=UMAPReducer(n_neighbors=15), random_state=0)   # doctest: +SKIP
     """
 
     def __init__(
@@ -117,12 +125,14 @@ class UMAPReducer:
         self.random_state = random_state
         self.exact_knn_max = exact_knn_max
 
-    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+    def fit_transform(self, X: np.ndarray, y: Any = None) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from umap import UMAP
         X = np.asarray(X, dtype=np.float32)
-        k = min(int(self.n_neighbors), len(X) - 1)
+        if X.ndim != 2 or len(X) < 3:
+            raise InputError(f"UMAPReducer needs a 2-D array of at least 3 rows, got shape {X.shape}")
+        k = max(2, min(int(self.n_neighbors), len(X) - 1))
         knn: tuple[Any, Any, Any] = (None, None, None)
         if len(X) <= self.exact_knn_max:
             idx, dist = exact_cosine_knn(X, k)
@@ -140,12 +150,6 @@ class UMAPReducer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return np.asarray(self.umap_.fit_transform(X))
-
-    def __repr__(self) -> str:
-        return (
-            f"UMAPReducer(n_neighbors={self.n_neighbors}, n_components={self.n_components}, "
-            f"min_dist={self.min_dist}, random_state={self.random_state})"
-        )
 
 
 def make_reducer(spec: Any, *, n_samples: int, n_features: int, random_state: int | None) -> Reducer:
