@@ -141,8 +141,12 @@ def assign(
     else:
         best = S.argmax(axis=1)
     best_sim = S[np.arange(len(X)), best]
-    labels = np.where(best_sim >= thresholds[best], best, -1).astype(np.int64)
-    return labels, best_sim
+    return threshold_labels(best, best_sim, thresholds), best_sim
+
+
+def threshold_labels(best: np.ndarray, best_sim: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """The outlier half of the rule: topic ``best`` where ``best_sim`` reaches its threshold, else -1."""
+    return np.where(best_sim >= thresholds[best], best, -1).astype(np.int64)
 
 
 def _normalize64(V: np.ndarray) -> np.ndarray:
@@ -554,7 +558,7 @@ class TopicModel(TextmineEstimator):
         thresholds = self._thresholds(near, best_sim, len(centroids), share)
         if self.outlier_threshold is not None:
             thresholds = np.full(len(centroids), float(self.outlier_threshold))
-        labels = np.where(best_sim >= thresholds[near], near, -1).astype(np.int64)  # the rule, without recomputing
+        labels = threshold_labels(near, best_sim, thresholds)  # the rule, without recomputing
 
         # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
@@ -955,7 +959,7 @@ class TopicModel(TextmineEstimator):
         thresholds = self._thresholds(near, best_sim, len(centroids), self.outlier_share_)
         if self.outlier_threshold is not None:
             thresholds = np.full(len(centroids), float(self.outlier_threshold))
-        labels = np.where(best_sim >= thresholds[near], near, -1).astype(np.int64)  # the rule, without recomputing
+        labels = threshold_labels(near, best_sim, thresholds)  # the rule, without recomputing
         counts = np.bincount(labels[labels >= 0], minlength=len(centroids))
         keep = list(np.argsort(-counts, kind="stable"))
         # a merged topic keeps the name of its largest zero-shot member
