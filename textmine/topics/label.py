@@ -169,12 +169,11 @@ class TopicLabeler:
         """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`)."""
         if hasattr(topics, "topics_"):
             topics = topics.topics_
-        for name in ("n_words", "n_docs", "doc_tokens", "max_chars"):
+        for name in ("n_words", "doc_tokens", "max_chars"):
             v = getattr(self, name)
-            if name == "n_docs" and v == "auto":
-                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("max_chars", "n_words") else 0):
                 raise InputError(f"TopicLabeler.{name} must be a positive integer, got {v!r}")
+        self._n_docs()  # "auto" or an integer >= 0
         t0 = time.perf_counter()
         self.fallbacks_ = []
         labels = [self.label_one(t) for t in topics]

@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from .._validation import check_positive_int
 from ..errors import InputError
 
 __all__ = ["Reducer", "make_reducer", "REDUCERS", "Identity", "UMAPReducer", "exact_cosine_knn"]
@@ -69,8 +70,8 @@ def exact_cosine_knn(X: np.ndarray, k: int, *, block: int | None = None) -> tupl
     n = len(X)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise InputError(f"k must be an int between 1 and the number of rows ({n}), got {k!r}")
-    if block is not None and (isinstance(block, bool) or not isinstance(block, int) or block < 1):
-        raise InputError(f"block must be a positive int or None, got {block!r}")
+    if block is not None:
+        check_positive_int(block, "block")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     Xn = np.ascontiguousarray(X / np.where(norms > 0, norms, 1.0))
     if block is None:
