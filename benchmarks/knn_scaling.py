@@ -12,13 +12,14 @@ among the exact ones. This is what ``textmine.topics.reduce.EXACT_KNN_MAX`` (60,
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _fresh import emit_page, run_fresh  # noqa: E402
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -67,11 +68,7 @@ def main() -> None:
         res = {}
         for mode in ("exact", "pynndescent"):
             path = tmp / f"{mode}_{n}.npy"
-            out = subprocess.run(
-                [sys.executable, "-c", CHILD, mode, str(n), str(HERE), str(path)],
-                capture_output=True, text=True, check=True,
-            )
-            res[mode] = json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+            res[mode] = run_fresh(CHILD, mode, str(n), str(HERE), str(path))["seconds"]
             res[mode + "_idx"] = np.load(path)
         ex, ap_ = res["exact_idx"], res["pynndescent_idx"]
         recall = float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(ap_, ex)]))
@@ -88,10 +85,7 @@ def main() -> None:
         "|---|---|---|---|",
     ]
     lines += [f"| {n:,} | {e:.1f} | {p:.1f} | {r:.3f} |" for n, e, p, r in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    emit_page(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,14 @@ discovery stage of TopicModel, before the centroid merge and the assignment.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _fresh import emit_page, run_fresh  # noqa: E402
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -51,8 +52,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = {}
     for mode in ("pynndescent", "exact"):
-        out = subprocess.run([sys.executable, "-c", CHILD, mode, str(HERE)], capture_output=True, text=True, check=True)
-        rows[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+        rows[mode] = run_fresh(CHILD, mode, str(HERE))
     lines = [
         "# UMAP neighbour graph: pynndescent vs exact",
         "",
@@ -67,10 +67,7 @@ def main() -> None:
         lines.append(
             f"| {mode} | {r['umap_s']:.1f} | {r['clusters']} | {r['noise']:.1%} | {r['nmi_noise_as_cluster']:.3f} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    emit_page(lines, args.out)
 
 
 if __name__ == "__main__":

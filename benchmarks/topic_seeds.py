@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from _embcache import cached_embeddings, load_dataset  # noqa: E402
+from _fresh import emit_page  # noqa: E402
 
 
 def main() -> None:
@@ -93,10 +94,7 @@ def main() -> None:
             f"{statistics.mean(r['ari'] for r in rs):.3f} | "
             f"{', '.join(str(r['topics']) for r in rs)} | {statistics.mean(r['outliers'] for r in rs):.1%} |"
         )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text)
+    emit_page(lines, args.out)
     if args.json:
         Path(args.json).write_text(json.dumps({"date": when, "command": cmd, "rows": rows}, indent=1))
 

@@ -1,0 +1,24 @@
+"""Helpers shared by the benchmark scripts that time code in a fresh Python process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+
+def run_fresh(code: str, *args: str) -> dict[str, Any]:
+    """Run ``python -c code args...`` in a new process; its last stdout line, parsed as JSON."""
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def emit_page(lines: Sequence[str], out: str | None) -> None:
+    """Print a markdown page and write it to ``out`` when given."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if out:
+        Path(out).write_text(text)
