@@ -163,7 +163,7 @@ def make_reducer(spec: Any, *, n_samples: int, n_features: int, random_state: in
         if name == "umap":
             if n_samples < MIN_DOCS_FOR_UMAP:
                 return Identity()
-            return UMAPReducer(n_neighbors=min(30, n_samples - 1), random_state=random_state)
+            return UMAPReducer(random_state=random_state)  # 30 neighbours, fewer for fewer rows
         if name == "pca":
             from sklearn.decomposition import PCA
 
