@@ -377,3 +377,21 @@ def test_document_text_cannot_inject_chat_control_tokens(smol):
     # only the template's own turn markers are control tokens in the prompt
     n_start = sum(1 for t in toks if smol._token_text(t) == "<|im_start|>")
     assert n_start == full.count("<|im_start|>") >= 2
+
+
+def test_openmp_wait_defaults_set_on_import_unless_user_chose():
+    """textmine bounds libgomp's spinning (fast llama.cpp steps) but never overrides the user's choice."""
+    import os
+    import subprocess
+
+    code = "import os, textmine; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+
+    def run(**extra: str) -> str:
+        out = subprocess.run([sys.executable, "-c", code], env={**base, **extra}, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert run() == "PASSIVE 300000"
+    assert run(OMP_WAIT_POLICY="ACTIVE") == "ACTIVE None"
+    assert run(GOMP_SPINCOUNT="1000") == "None 1000"

@@ -13,9 +13,14 @@ from __future__ import annotations
 import importlib
 import os
 
-# llama.cpp's OpenMP workers busy-wait by default, which makes them 50-100x slower as soon as the
-# cores are shared (with torch's threads, say). Must be set before any OpenMP runtime is loaded.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# llama.cpp and torch share one OpenMP runtime (libgomp), which reads its wait policy once, when it
+# is loaded. Fully passive workers sleep at every barrier inside a llama.cpp step (2x slower decoding);
+# workers that spin without limit starve the other library's threads. textmine's default: passive,
+# but spin up to 300,000 times (well under a millisecond) at a barrier before sleeping. Either
+# variable set by the user wins (see docs/models.md).
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.environ["GOMP_SPINCOUNT"] = "300000"
 from typing import TYPE_CHECKING, Any
 
 from ._types import Keyword

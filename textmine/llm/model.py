@@ -74,30 +74,16 @@ def _log_tail(log: io.StringIO, n: int) -> str:
     return " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-n:]
 
 
-def _gomp_loaded() -> bool:
-    """Whether the shared ``libgomp.so.1`` (which llama.cpp would reuse) is already in this process."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-            return any(line.rstrip().endswith("/libgomp.so.1") for line in fh)
-    except OSError:  # not Linux: no way to tell, assume fine
-        return False
-
-
-# llama.cpp is built with OpenMP.  With the default (active) wait policy its idle workers spin,
-# which makes generation 50-100x slower as soon as the cores are shared (another process, or
-# torch's own OpenMP threads).  The policy is read once, when libgomp is loaded: set it now, and
-# remember whether an OpenMP runtime was already initialised without it (torch imported first).
-_OMP_SAFE = os.environ.get("OMP_WAIT_POLICY") is not None or not _gomp_loaded()
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def default_threads() -> int:
-    """``$TEXTMINE_LLM_THREADS``, else all cores, else 1 when a spinning OpenMP runtime is loaded."""
+    """``$TEXTMINE_LLM_THREADS``, else all cores.
+
+    llama.cpp's OpenMP workers wait at a barrier by spinning up to ``GOMP_SPINCOUNT`` times
+    (300,000 unless the user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``: see ``textmine/__init__``
+    and docs/models.md), then sleep, so all cores can be used even after torch.
+    """
     env = os.environ.get("TEXTMINE_LLM_THREADS")
     if env and env.strip().isdigit() and int(env) > 0:
         return int(env)
-    if not _OMP_SAFE:
-        return 1  # one thread never spins; see above
     return max(1, os.cpu_count() or 1)
 
 
