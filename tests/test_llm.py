@@ -395,3 +395,43 @@ def test_openmp_wait_defaults_set_on_import_unless_user_chose():
     assert run() == "PASSIVE 300000"
     assert run(OMP_WAIT_POLICY="ACTIVE") == "ACTIVE None"
     assert run(GOMP_SPINCOUNT="1000") == "None 1000"
+
+
+def test_grammar_top_k_pass_equals_whole_vocabulary_pass(gemma):
+    """The short pass over the best tokens picks exactly what masking all 262k tokens would pick."""
+    import llama_cpp
+    import numpy as np
+
+    vocab = gemma._llama._model.vocab
+    n_vocab = int(gemma._llama._n_vocab)
+    buf = (llama_cpp.llama_token_data * n_vocab)()
+    buf_np = np.ctypeslib.as_array(buf)
+    rng = np.random.default_rng(0)
+    grammar = G.choices_grammar(["graph neural network", "spam reviews"], 2, min_items=1)
+    checked = 0
+    nexts = {"": [' ["'], ' ["': ["graph", "spam"], ' ["graph': [" neural"], ' ["graph neural network"': ['"]']}
+    for prefix in ("", ' ["', ' ["graph', ' ["graph neural network"'):
+        allowed = [gemma.tokenize(t)[0] for t in nexts[prefix]]
+        gs = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+        try:
+            for tok in gemma.tokenize(prefix) if prefix else []:
+                llama_cpp.llama_sampler_accept(gs, tok)
+            for trial in range(6):
+                logits = rng.normal(size=n_vocab).astype(np.float32)
+                if trial % 2:  # many ties, around the cut as well
+                    logits = np.round(logits, 1)
+                if trial >= 2:  # allowed tokens among the best, tied with others and each other: the short pass decides
+                    logits[allowed] = np.sort(logits)[-(3 + 40 * trial)]
+                old = LLM.grammar_top_k
+                try:
+                    LLM.grammar_top_k = 0
+                    full = LLM._grammar_best(gs, logits.copy(), buf, buf_np)
+                    LLM.grammar_top_k = 256
+                    short = LLM._grammar_best(gs, logits.copy(), buf, buf_np)
+                finally:
+                    LLM.grammar_top_k = old
+                assert full is not None and short == full
+                checked += 1
+        finally:
+            llama_cpp.llama_sampler_free(gs)
+    assert checked == 24

@@ -508,6 +508,48 @@ class LLM:
             L.eval(prompt_tokens[start : start + block])
         self._stats["prompt_tokens_reused"] += reuse
 
+    grammar_top_k = 256
+    """When the grammar rejects the best token, it is asked about the ``grammar_top_k`` best tokens
+    (and any tied with the last of them) before the whole vocabulary: the best allowed token among
+    them is the best allowed token overall, so the output is the same, and one grammar pass over
+    Gemma's 262k tokens (~50 ms on 2 cores) is avoided on almost every such step."""
+
+    @staticmethod
+    def _grammar_best(gs: Any, logits: Any, buf: Any, buf_np: Any) -> int | None:
+        """The highest-logit token the grammar sampler ``gs`` allows (lowest id among ties); None if none.
+
+        Equal to masking the whole vocabulary with the grammar and taking ``argmax``, which is what
+        it falls back to when none of the best ``grammar_top_k`` tokens is allowed.
+        """
+        import ctypes
+
+        import numpy as np
+
+        llama_cpp = _import_llama_cpp()
+        n_vocab = len(logits)
+        k = min(int(LLM.grammar_top_k), n_vocab)
+        if 0 < k < n_vocab:
+            kth = np.partition(logits, n_vocab - k)[n_vocab - k]
+            ids = np.flatnonzero(logits >= kth)  # ascending ids, ties with the k-th included
+            n = len(ids)
+            buf_np["id"][:n] = ids
+            buf_np["logit"][:n] = logits[ids]
+            buf_np["p"][:n] = 0.0
+            arr = llama_cpp.llama_token_data_array(data=buf, size=n, selected=-1, sorted=False)
+            llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
+            masked = buf_np["logit"][:n]
+            if np.isfinite(masked).any():
+                return int(buf_np["id"][int(np.argmax(masked))])  # first max = lowest id, like the full pass
+        buf_np["id"] = np.arange(n_vocab, dtype=buf_np["id"].dtype)
+        buf_np["logit"] = logits
+        buf_np["p"] = 0.0
+        arr = llama_cpp.llama_token_data_array(data=buf, size=n_vocab, selected=-1, sorted=False)
+        llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
+        masked = buf_np["logit"]
+        if not np.isfinite(masked).any():
+            return None
+        return int(buf_np["id"][int(np.argmax(masked))])
+
     def _greedy(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> tuple[str, int]:
         """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy.
 
@@ -552,15 +594,10 @@ class LLM:
                             full = (llama_cpp.llama_token_data * n_vocab)()
                             full_np = np.ctypeslib.as_array(full)
                         assert full_np is not None
-                        full_np["id"] = np.arange(n_vocab, dtype=full_np["id"].dtype)
-                        full_np["logit"] = logits
-                        full_np["p"] = 0.0
-                        arr = llama_cpp.llama_token_data_array(data=full, size=n_vocab, selected=-1, sorted=False)
-                        llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
-                        masked = full_np["logit"]
-                        if not np.isfinite(masked).any():
+                        best = self._grammar_best(gs, logits, full, full_np)
+                        if best is None:
                             break  # the grammar allows nothing more (should not happen)
-                        tok = int(full_np["id"][int(np.argmax(masked))])
+                        tok = best
                 if llama_cpp.llama_vocab_is_eog(vocab, tok):
                     break
                 if gs is not None:
