@@ -435,3 +435,40 @@ def test_grammar_top_k_pass_equals_whole_vocabulary_pass(gemma):
         finally:
             llama_cpp.llama_sampler_free(gs)
     assert checked == 24
+
+
+def test_json_shape_fixed_text_and_completion():
+    lst, one = G.JSONShape("list"), G.JSONShape("string")
+    assert lst.forced("") == ' ["' and one.forced("") == ' "'
+    assert lst.forced(' ["a b",') == ' "'
+    assert lst.forced(' ["a, b') is None  # inside a string: a comma is just a character
+    assert lst.forced(' ["a",]') is None and one.forced(' "a",') is None
+    assert lst.complete(' ["a", "b"]') and not lst.complete(' ["a]') and not lst.complete(' ["a", "b"')
+    assert one.complete(' "a label"') and not one.complete(' "a label')
+    with pytest.raises(InputError):
+        G.JSONShape("dict")
+
+
+def test_jump_forward_saves_model_steps_and_keeps_answers_valid(gemma, news):
+    """Fixed JSON text is appended without a model step; answers still parse and are reproducible."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    L = m._llama
+    real_eval = L.eval
+    steps = {True: 0, False: 0}
+    out: dict[bool, list] = {}
+    try:
+        for jf in (True, False, True):
+            m.jump_forward = jf
+            L.eval = lambda toks, _jf=jf: (steps.__setitem__(_jf, steps[_jf] + 1), real_eval(toks))[1]
+            res = [m.generate_list(INSTRUCTIONS[0], doc[:300], max_items=5) for doc in news[20:24]]
+            res.append(m.generate_text("Name the topic of the text.", news[30][:300]))
+            if jf in out:
+                assert res == out[jf]  # reproducible
+            out[jf] = res
+    finally:
+        del L.eval
+        m.jump_forward = LLM.jump_forward
+    assert steps[True] / 2 < steps[False]
+    for lst in out[True][:-1]:
+        assert lst and all(isinstance(x, str) and x for x in lst)
+    assert isinstance(out[True][-1], str) and out[True][-1]

@@ -268,3 +268,44 @@ __all__ = [
     "normalize_choices",
     "dedupe",
 ]
+
+
+class JSONShape:
+    """Fixed text of a grammar-constrained JSON answer, for jump-forward decoding.
+
+    ``string_list_grammar`` and ``single_string_grammar`` (and ``choices_grammar`` when no choice
+    holds a quote or backslash) produce JSON whose strings hold no quote, so the quote count tells
+    whether a text ends inside a string. Some continuations are then fixed by the grammar: the
+    opening ``' ["'`` of a list of at least one item (``' "'`` for a single string) and the
+    ``' "'`` that must follow ``'",'``. The decoder appends such text without asking the model
+    (and evaluates it together with the token before), and stops as soon as the answer is complete
+    instead of running one more step to learn that only the end is allowed. The decoder checks every
+    such token with the grammar itself, so this never lets through text the grammar rejects.
+
+    >>> s = JSONShape("list")
+    >>> s.forced(""), s.forced(' ["a",'), s.forced(' ["a"'), s.complete(' ["a", "b"]'), s.complete(' ["a]')
+    (' ["', ' "', None, True, False)
+    """
+
+    def __init__(self, kind: str):
+        if kind not in ("list", "string"):
+            raise InputError(f"kind must be 'list' or 'string', got {kind!r}")
+        self.kind = kind
+
+    def forced(self, text: str) -> str | None:
+        """The text the answer must continue with after ``text``, when the grammar fixes it."""
+        if not text:
+            return ' ["' if self.kind == "list" else ' "'
+        if self.kind == "list" and text.endswith('",') and text.count('"') % 2 == 0:
+            return ' "'
+        return None
+
+    def complete(self, text: str) -> bool:
+        """Whether ``text`` is a whole answer (the grammar then allows nothing but the end)."""
+        if text.count('"') % 2:
+            return False
+        end = text.rstrip()
+        return end.endswith("]") if self.kind == "list" else end.endswith('"') and end.count('"') == 2
+
+    def __repr__(self) -> str:
+        return f"JSONShape({self.kind!r})"

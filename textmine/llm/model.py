@@ -31,7 +31,7 @@ from . import prompts as P
 from .gguf import read_gguf_metadata
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
 
-_CACHE_VERSION = "2"
+_CACHE_VERSION = "3"
 _LOAD_LOCK = threading.Lock()
 _LLAMAS: dict[tuple[Any, ...], Any] = {}
 _INSTANCES: dict[tuple[Any, ...], LLM] = {}
@@ -402,9 +402,16 @@ class LLM:
         self._grammars[text] = g
         return g
 
-    def complete(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> str:
-        """Raw completion for prompt tokens under a GBNF grammar (disk-cached)."""
+    def complete(
+        self, prompt_tokens: list[int], grammar: str | None, max_tokens: int, shape: G.JSONShape | None = None
+    ) -> str:
+        """Raw completion for prompt tokens under a GBNF grammar (disk-cached).
+
+        ``shape`` (for the JSON grammars of :mod:`textmine.llm.grammar`) turns on jump-forward
+        decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
+        """
         settings = {
+            "jf": shape.kind if shape is not None and self.jump_forward else None,
             "v": _CACHE_VERSION,
             "t": self.temperature,
             "rp": self.repeat_penalty,
@@ -431,7 +438,9 @@ class LLM:
             if self.temperature == 0.0 and self.greedy_fast:
                 with _quiet() as log:
                     try:
-                        text, n_completion = self._greedy(prompt_tokens, grammar, max_tokens)
+                        text, n_completion = self._greedy(
+                            prompt_tokens, grammar, max_tokens, shape if self.jump_forward else None
+                        )
                     except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
                         tail = _log_tail(log, 400)
                         raise LLMOutputError(
@@ -550,12 +559,22 @@ class LLM:
             return None
         return int(buf_np["id"][int(np.argmax(masked))])
 
-    def _greedy(self, prompt_tokens: list[int], grammar: str | None, max_tokens: int) -> tuple[str, int]:
+    jump_forward = True
+    """Jump-forward decoding for the JSON answers of ``generate_list`` / ``generate_text``: the text
+    their grammar fixes (the opening ``' ["'``, the ``' "'`` after ``'",'``) is appended without a
+    model step and evaluated together with the token before it, and decoding stops once the answer
+    is complete. About a quarter fewer model steps for a keyword list; ``False`` turns it off."""
+
+    def _greedy(
+        self, prompt_tokens: list[int], grammar: str | None, max_tokens: int, shape: G.JSONShape | None = None
+    ) -> tuple[str, int]:
         """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy.
 
         The grammar is first asked about the single best token only (what llama.cpp's own
-        ``common_sampler`` does); the full vocabulary goes through the grammar only when that
-        token is rejected.  Repeat penalty: llama.cpp's rule over the last 64 generated tokens.
+        ``common_sampler`` does), then about the best ``grammar_top_k``, and the full vocabulary
+        goes through it only when none of those is allowed.  Repeat penalty: llama.cpp's rule over
+        the last 64 generated tokens.  With ``shape`` (and a grammar), text fixed by the grammar is
+        appended without a model step (jump-forward, see :class:`~textmine.llm.grammar.JSONShape`).
         """
         import ctypes
 
@@ -565,19 +584,45 @@ class LLM:
         L = self._llama
         n_vocab = int(L._n_vocab)
         vocab = L._model.vocab
-        self._eval_prompt(prompt_tokens)
         gs = None
         if grammar:
             gs = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
             if not gs:  # pragma: no cover - grammars are validated before
                 raise InputError("invalid GBNF grammar")
+        else:
+            shape = None
+        one = (llama_cpp.llama_token_data * 1)()
+        one_arr = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+
+        def allowed(tok: int) -> bool:
+            one[0].id, one[0].logit, one[0].p = tok, 0.0, 0.0
+            one_arr.size, one_arr.selected, one_arr.sorted = 1, -1, False
+            llama_cpp.llama_sampler_apply(gs, ctypes.byref(one_arr))
+            return bool(np.isfinite(one[0].logit))
+
+        generated: list[int] = []
+        text = ""
+
+        def jump() -> list[int]:
+            """Accept the tokens of the text the grammar fixes after ``text``; they still need evaluation."""
+            nonlocal text
+            out: list[int] = []
+            while shape is not None and len(generated) < max_tokens:
+                fixed = shape.forced(text)
+                toks = self.tokenize(fixed) if fixed else []
+                if len(toks) != 1 or not allowed(toks[0]):
+                    break
+                llama_cpp.llama_sampler_accept(gs, toks[0])
+                generated.append(toks[0])
+                out.append(toks[0])
+                text += self._token_text(toks[0])
+            return out
+
         try:
-            one = (llama_cpp.llama_token_data * 1)()
-            one_arr = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+            self._eval_prompt(list(prompt_tokens) + jump())
             full = None
             full_np = None
-            generated: list[int] = []
-            for _ in range(max_tokens):
+            while len(generated) < max_tokens:
                 ptr = llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1)
                 logits = np.ctypeslib.as_array(ptr, shape=(n_vocab,)).copy()
                 if self.repeat_penalty != 1.0 and generated:
@@ -607,8 +652,13 @@ class LLM:
                     so_far = L.detokenize(generated, prev_tokens=prompt_tokens).decode("utf-8", "ignore")
                     if any(st in so_far for st in self.stop):
                         break
+                if shape is not None:
+                    text += self._token_text(tok)
+                    if shape.complete(text):
+                        break  # only the end is allowed now: no step needed to learn that
+                step = [tok] + jump()
                 if len(generated) < max_tokens:
-                    L.eval([tok])
+                    L.eval(step)
         finally:
             if gs is not None:
                 llama_cpp.llama_sampler_free(gs)
@@ -677,7 +727,8 @@ class LLM:
         G._check_bounds(max_items, max_item_chars)
         shots = [(t, P.format_list_answer(list(a))) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        raw = self.complete(toks, g, max_tokens)
+        shape = G.JSONShape("list") if options is None or not any('"' in c or "\\" in c for c in options) else None
+        raw = self.complete(toks, g, max_tokens, shape)
         try:
             return G.parse_string_list(raw, max_items=max_items, max_item_chars=max_item_chars, choices=options)
         except LLMOutputError:
@@ -702,7 +753,7 @@ class LLM:
             max_tokens = min(max_chars // 2 + 8, max(32, self.n_ctx // 4))
         shots = [(t, P.format_text_answer(a)) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        raw = self.complete(toks, g, max_tokens)
+        raw = self.complete(toks, g, max_tokens, G.JSONShape("string"))
         return G.parse_single_string(raw, max_chars=max_chars)
 
     # ------------------------------------------------------------------ misc
