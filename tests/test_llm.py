@@ -445,30 +445,35 @@ def test_json_shape_fixed_text_and_completion():
     assert lst.forced(' ["a",]') is None and one.forced(' "a",') is None
     assert lst.complete(' ["a", "b"]') and not lst.complete(' ["a]') and not lst.complete(' ["a", "b"')
     assert one.complete(' "a label"') and not one.complete(' "a label')
+    assert G.JSONShape("list", lead="").forced("") == '["'  # a chat turn: as the examples show it
     with pytest.raises(InputError):
         G.JSONShape("dict")
+    with pytest.raises(InputError):
+        G.JSONShape("list", lead="\n")
 
 
-def test_jump_forward_saves_model_steps_and_keeps_answers_valid(gemma, news):
+def test_jump_forward_saves_model_steps_and_keeps_answers_valid(gemma, smol, news):
     """Fixed JSON text is appended without a model step; answers still parse and are reproducible."""
     m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    ms = LLM(smol.path, preset=smol.preset, cache=False)  # a chat model: the answer starts without a space
     L = m._llama
     real_eval = L.eval
     steps = {True: 0, False: 0}
     out: dict[bool, list] = {}
     try:
         for jf in (True, False, True):
-            m.jump_forward = jf
+            m.jump_forward = ms.jump_forward = jf
             L.eval = lambda toks, _jf=jf: (steps.__setitem__(_jf, steps[_jf] + 1), real_eval(toks))[1]
             res = [m.generate_list(INSTRUCTIONS[0], doc[:300], max_items=5) for doc in news[20:24]]
             res.append(m.generate_text("Name the topic of the text.", news[30][:300]))
+            res.append(ms.generate_list(INSTRUCTIONS[0], news[31][:300], max_items=4))
             if jf in out:
                 assert res == out[jf]  # reproducible
             out[jf] = res
     finally:
         del L.eval
-        m.jump_forward = LLM.jump_forward
+        m.jump_forward = ms.jump_forward = LLM.jump_forward
     assert steps[True] / 2 < steps[False]
-    for lst in out[True][:-1]:
+    for lst in out[True][:4] + out[True][5:]:
         assert lst and all(isinstance(x, str) and x for x in lst)
-    assert isinstance(out[True][-1], str) and out[True][-1]
+    assert isinstance(out[True][4], str) and out[True][4]

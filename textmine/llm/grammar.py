@@ -282,20 +282,29 @@ class JSONShape:
     instead of running one more step to learn that only the end is allowed. The decoder checks every
     such token with the grammar itself, so this never lets through text the grammar rejects.
 
+    ``lead`` is what the answer starts with before ``[`` or ``"``: ``" "`` after a completion
+    prompt's ``"Answer:"``, ``""`` in a chat turn (the grammar allows both; the examples in the
+    prompt show which one the model expects).
+
     >>> s = JSONShape("list")
     >>> s.forced(""), s.forced(' ["a",'), s.forced(' ["a"'), s.complete(' ["a", "b"]'), s.complete(' ["a]')
     (' ["', ' "', None, True, False)
+    >>> JSONShape("string", lead="").forced("")
+    '"'
     """
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, lead: str = " "):
         if kind not in ("list", "string"):
             raise InputError(f"kind must be 'list' or 'string', got {kind!r}")
+        if lead not in (" ", ""):
+            raise InputError(f"lead must be ' ' or '', got {lead!r}")
         self.kind = kind
+        self.lead = lead
 
     def forced(self, text: str) -> str | None:
         """The text the answer must continue with after ``text``, when the grammar fixes it."""
         if not text:
-            return ' ["' if self.kind == "list" else ' "'
+            return self.lead + ('["' if self.kind == "list" else '"')
         if self.kind == "list" and text.endswith('",') and text.count('"') % 2 == 0:
             return ' "'
         return None
@@ -308,4 +317,4 @@ class JSONShape:
         return end.endswith("]") if self.kind == "list" else end.endswith('"') and end.count('"') == 2
 
     def __repr__(self) -> str:
-        return f"JSONShape({self.kind!r})"
+        return f"JSONShape({self.kind!r}, lead={self.lead!r})"

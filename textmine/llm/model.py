@@ -411,7 +411,7 @@ class LLM:
         decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
         """
         settings = {
-            "jf": shape.kind if shape is not None and self.jump_forward else None,
+            "jf": repr(shape) if shape is not None and self.jump_forward else None,
             "v": _CACHE_VERSION,
             "t": self.temperature,
             "rp": self.repeat_penalty,
@@ -609,13 +609,22 @@ class LLM:
             out: list[int] = []
             while shape is not None and len(generated) < max_tokens:
                 fixed = shape.forced(text)
-                toks = self.tokenize(fixed) if fixed else []
-                if len(toks) != 1 or not allowed(toks[0]):
+                if not fixed:
                     break
-                llama_cpp.llama_sampler_accept(gs, toks[0])
-                generated.append(toks[0])
-                out.append(toks[0])
-                text += self._token_text(toks[0])
+                toks = self.tokenize(fixed)
+                if "".join(self._token_text(t) for t in toks) != fixed:
+                    break  # e.g. a tokenizer that puts a space before a lone text: let the model choose
+                added = 0
+                for tok in toks:
+                    if len(generated) >= max_tokens or not allowed(tok):
+                        break
+                    llama_cpp.llama_sampler_accept(gs, tok)
+                    generated.append(tok)
+                    out.append(tok)
+                    text += self._token_text(tok)
+                    added += 1
+                if not added:
+                    break
             return out
 
         try:
@@ -727,7 +736,9 @@ class LLM:
         G._check_bounds(max_items, max_item_chars)
         shots = [(t, P.format_list_answer(list(a))) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        shape = G.JSONShape("list") if options is None or not any('"' in c or "\\" in c for c in options) else None
+        lead = "" if self.is_chat else " "
+        plain = options is None or not any('"' in c or "\\" in c for c in options)
+        shape = G.JSONShape("list", lead) if plain else None
         raw = self.complete(toks, g, max_tokens, shape)
         try:
             return G.parse_string_list(raw, max_items=max_items, max_item_chars=max_item_chars, choices=options)
@@ -753,7 +764,7 @@ class LLM:
             max_tokens = min(max_chars // 2 + 8, max(32, self.n_ctx // 4))
         shots = [(t, P.format_text_answer(a)) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        raw = self.complete(toks, g, max_tokens, G.JSONShape("string"))
+        raw = self.complete(toks, g, max_tokens, G.JSONShape("string", "" if self.is_chat else " "))
         return G.parse_single_string(raw, max_chars=max_chars)
 
     # ------------------------------------------------------------------ misc
