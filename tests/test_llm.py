@@ -416,25 +416,24 @@ def test_grammar_top_k_pass_equals_whole_vocabulary_pass(gemma):
         try:
             for tok in gemma.tokenize(prefix) if prefix else []:
                 llama_cpp.llama_sampler_accept(gs, tok)
-            for trial in range(6):
+            for trial in range(7):
                 logits = rng.normal(size=n_vocab).astype(np.float32)
                 if trial % 2:  # many ties, around the cut as well
                     logits = np.round(logits, 1)
-                if trial >= 2:  # allowed tokens among the best, tied with others and each other: the short pass decides
+                if 2 <= trial < 6:  # allowed tokens among the best, tied with others and each other
                     logits[allowed] = np.sort(logits)[-(3 + 40 * trial)]
-                old = LLM.grammar_top_k
-                try:
-                    LLM.grammar_top_k = 0
-                    full = LLM._grammar_best(gs, logits.copy(), buf, buf_np)
-                    LLM.grammar_top_k = 256
-                    short = LLM._grammar_best(gs, logits.copy(), buf, buf_np)
-                finally:
-                    LLM.grammar_top_k = old
+                if trial == 6:  # allowed tokens exactly at the cut, with more than 256 tokens >= it
+                    logits = np.round(logits, 1)
+                    cut = np.sort(logits)[-256]
+                    assert (logits >= cut).sum() > 256
+                    logits[allowed] = cut
+                full = LLM._grammar_best(gs, logits.copy(), buf, buf_np, 0)
+                short = LLM._grammar_best(gs, logits.copy(), buf, buf_np, 256)
                 assert full is not None and short == full
                 checked += 1
         finally:
             llama_cpp.llama_sampler_free(gs)
-    assert checked == 24
+    assert checked == 28
 
 
 def test_json_shape_fixed_text_and_completion():
@@ -456,24 +455,34 @@ def test_jump_forward_saves_model_steps_and_keeps_answers_valid(gemma, smol, new
     """Fixed JSON text is appended without a model step; answers still parse and are reproducible."""
     m = LLM(gemma.path, preset=gemma.preset, cache=False)
     ms = LLM(smol.path, preset=smol.preset, cache=False)  # a chat model: the answer starts without a space
-    L = m._llama
-    real_eval = L.eval
-    steps = {True: 0, False: 0}
+    calls = [(m, doc[:300], 5) for doc in news[20:24]] + [(ms, news[31][:300], 4)]
     out: dict[bool, list] = {}
+    steps: dict[bool, list[int]] = {}
     try:
         for jf in (True, False, True):
             m.jump_forward = ms.jump_forward = jf
-            L.eval = lambda toks, _jf=jf: (steps.__setitem__(_jf, steps[_jf] + 1), real_eval(toks))[1]
-            res = [m.generate_list(INSTRUCTIONS[0], doc[:300], max_items=5) for doc in news[20:24]]
+            res, counts = [], []
+            for llm, text, k in calls:
+                L = llm._llama
+                real_eval = L.eval
+                n = [0]
+                L.eval = lambda toks, _n=n, _e=real_eval: (_n.__setitem__(0, _n[0] + 1), _e(toks))[1]
+                try:
+                    res.append(llm.generate_list(INSTRUCTIONS[0], text, max_items=k))
+                finally:
+                    del L.eval
+                counts.append(n[0])
             res.append(m.generate_text("Name the topic of the text.", news[30][:300]))
-            res.append(ms.generate_list(INSTRUCTIONS[0], news[31][:300], max_items=4))
             if jf in out:
                 assert res == out[jf]  # reproducible
-            out[jf] = res
+            out[jf], steps[jf] = res, counts
     finally:
-        del L.eval
         m.jump_forward = ms.jump_forward = LLM.jump_forward
-    assert steps[True] / 2 < steps[False]
-    for lst in out[True][:4] + out[True][5:]:
-        assert lst and all(isinstance(x, str) and x for x in lst)
-    assert isinstance(out[True][4], str) and out[True][4]
+    same = 0
+    for i, (on, off) in enumerate(zip(out[True][:-1], out[False][:-1])):
+        assert on and all(isinstance(x, str) and x for x in on)
+        if on == off:  # same answer: jump-forward skipped the opening, each '"' after '",' and the end
+            same += 1
+            assert steps[False][i] - steps[True][i] >= 2 + (len(on) - 1)
+    assert same >= 3
+    assert isinstance(out[True][-1], str) and out[True][-1]

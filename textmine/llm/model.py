@@ -282,10 +282,23 @@ class LLM:
         return cls(path, preset=preset, **kwargs)
 
     def _token_text(self, tok: int) -> str:
+        """The text of one token (special tokens spelled out), whatever its length."""
         if tok is None or tok < 0:
             return ""
         try:
-            return self._llama.detokenize([tok], special=True).decode("utf-8", "replace")
+            import ctypes
+
+            llama_cpp = _import_llama_cpp()
+            vocab = self._llama._model.vocab
+            size = 64
+            while True:
+                buf = ctypes.create_string_buffer(size)
+                n = llama_cpp.llama_token_to_piece(vocab, tok, buf, size, 0, True)
+                if n >= 0:
+                    return buf.raw[:n].decode("utf-8", "replace")
+                if -n <= size:  # pragma: no cover - llama.cpp asks for more room or succeeds
+                    return ""
+                size = -n  # llama.cpp says how many bytes it needs
         except Exception:  # noqa: BLE001
             return ""
 
@@ -410,8 +423,11 @@ class LLM:
         ``shape`` (for the JSON grammars of :mod:`textmine.llm.grammar`) turns on jump-forward
         decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
         """
+        fast = self.temperature == 0.0 and bool(self.greedy_fast)
+        jump = shape if (shape is not None and grammar and fast and self.jump_forward) else None
         settings = {
-            "jf": repr(shape) if shape is not None and self.jump_forward else None,
+            "fast": fast,  # textmine's greedy loop, or llama-cpp-python's sampler chain
+            "jf": repr(jump) if jump is not None else None,
             "v": _CACHE_VERSION,
             "t": self.temperature,
             "rp": self.repeat_penalty,
@@ -435,12 +451,10 @@ class LLM:
                 )
             gram = self._grammar(grammar) if grammar else None
             t0 = time.perf_counter()
-            if self.temperature == 0.0 and self.greedy_fast:
+            if fast:
                 with _quiet() as log:
                     try:
-                        text, n_completion = self._greedy(
-                            prompt_tokens, grammar, max_tokens, shape if self.jump_forward else None
-                        )
+                        text, n_completion = self._greedy(prompt_tokens, grammar, max_tokens, jump)
                     except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
                         tail = _log_tail(log, 400)
                         raise LLMOutputError(
@@ -478,6 +492,8 @@ class LLM:
                 raise LLMOutputError(
                     f"llama.cpp generation failed with {self.model_id}: {err}" + (f" ({tail})" if tail else "")
                 ) from None
+            # its KV cache was filled in n_batch chunks, not prompt blocks: never reuse it as a prefix
+            self._llama.reset()
             self._stats["seconds"] += time.perf_counter() - t0
             text = out["choices"][0]["text"]
             usage = out.get("usage") or {}
@@ -524,11 +540,11 @@ class LLM:
     Gemma's 262k tokens (~50 ms on 2 cores) is avoided on almost every such step."""
 
     @staticmethod
-    def _grammar_best(gs: Any, logits: Any, buf: Any, buf_np: Any) -> int | None:
+    def _grammar_best(gs: Any, logits: Any, buf: Any, buf_np: Any, top_k: int) -> int | None:
         """The highest-logit token the grammar sampler ``gs`` allows (lowest id among ties); None if none.
 
         Equal to masking the whole vocabulary with the grammar and taking ``argmax``, which is what
-        it falls back to when none of the best ``grammar_top_k`` tokens is allowed.
+        it falls back to when none of the ``top_k`` best tokens is allowed.
         """
         import ctypes
 
@@ -536,7 +552,7 @@ class LLM:
 
         llama_cpp = _import_llama_cpp()
         n_vocab = len(logits)
-        k = min(int(LLM.grammar_top_k), n_vocab)
+        k = min(int(top_k), n_vocab)
         if 0 < k < n_vocab:
             kth = np.partition(logits, n_vocab - k)[n_vocab - k]
             ids = np.flatnonzero(logits >= kth)  # ascending ids, ties with the k-th included
@@ -648,7 +664,7 @@ class LLM:
                             full = (llama_cpp.llama_token_data * n_vocab)()
                             full_np = np.ctypeslib.as_array(full)
                         assert full_np is not None
-                        best = self._grammar_best(gs, logits, full, full_np)
+                        best = self._grammar_best(gs, logits, full, full_np, self.grammar_top_k)
                         if best is None:
                             break  # the grammar allows nothing more (should not happen)
                         tok = best
