@@ -551,11 +551,9 @@ class LLM:
         import numpy as np
 
         llama_cpp = _import_llama_cpp()
-        n_vocab = len(logits)
-        k = min(int(top_k), n_vocab)
-        if 0 < k < n_vocab:
-            kth = np.partition(logits, n_vocab - k)[n_vocab - k]
-            ids = np.flatnonzero(logits >= kth)  # ascending ids, ties with the k-th included
+
+        def best_of(ids: Any) -> int | None:
+            """The grammar's best token among ``ids`` (ascending): first maximum = lowest id among ties."""
             n = len(ids)
             buf_np["id"][:n] = ids
             buf_np["logit"][:n] = logits[ids]
@@ -563,17 +561,16 @@ class LLM:
             arr = llama_cpp.llama_token_data_array(data=buf, size=n, selected=-1, sorted=False)
             llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
             masked = buf_np["logit"][:n]
-            if np.isfinite(masked).any():
-                return int(buf_np["id"][int(np.argmax(masked))])  # first max = lowest id, like the full pass
-        buf_np["id"] = np.arange(n_vocab, dtype=buf_np["id"].dtype)
-        buf_np["logit"] = logits
-        buf_np["p"] = 0.0
-        arr = llama_cpp.llama_token_data_array(data=buf, size=n_vocab, selected=-1, sorted=False)
-        llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
-        masked = buf_np["logit"]
-        if not np.isfinite(masked).any():
-            return None
-        return int(buf_np["id"][int(np.argmax(masked))])
+            return int(buf_np["id"][int(np.argmax(masked))]) if np.isfinite(masked).any() else None
+
+        n_vocab = len(logits)
+        k = min(int(top_k), n_vocab)
+        if 0 < k < n_vocab:
+            kth = np.partition(logits, n_vocab - k)[n_vocab - k]
+            best = best_of(np.flatnonzero(logits >= kth))  # ties with the k-th included
+            if best is not None:
+                return best
+        return best_of(np.arange(n_vocab))
 
     jump_forward = True
     """Jump-forward decoding for the JSON answers of ``generate_list`` / ``generate_text``: the text
@@ -628,16 +625,17 @@ class LLM:
                 if not fixed:
                     break
                 toks = self.tokenize(fixed)
-                if "".join(self._token_text(t) for t in toks) != fixed:
+                pieces = [self._token_text(t) for t in toks]
+                if "".join(pieces) != fixed:
                     break  # e.g. a tokenizer that puts a space before a lone text: let the model choose
                 added = 0
-                for tok in toks:
+                for tok, piece in zip(toks, pieces):
                     if len(generated) >= max_tokens or not allowed(tok):
                         break
                     llama_cpp.llama_sampler_accept(gs, tok)
                     generated.append(tok)
                     out.append(tok)
-                    text += self._token_text(tok)
+                    text += piece
                     added += 1
                 if not added:
                     break
@@ -656,10 +654,7 @@ class LLM:
                         logits[tok] = v * self.repeat_penalty if v <= 0 else v / self.repeat_penalty
                 tok = int(np.argmax(logits))
                 if gs is not None:
-                    one[0].id, one[0].logit, one[0].p = tok, float(logits[tok]), 0.0
-                    one_arr.size, one_arr.selected, one_arr.sorted = 1, -1, False
-                    llama_cpp.llama_sampler_apply(gs, ctypes.byref(one_arr))
-                    if not np.isfinite(one[0].logit):
+                    if not allowed(tok):
                         if full is None:
                             full = (llama_cpp.llama_token_data * n_vocab)()
                             full_np = np.ctypeslib.as_array(full)
@@ -714,6 +709,12 @@ class LLM:
                 text = text.replace(marker, " ")
         return text
 
+    def _answer_shape(self, kind: str) -> G.JSONShape:
+        """The JSON answer's shape for jump-forward: after a completion prompt's "Answer:" it starts
+        with a space, in a chat turn without one (as :func:`~textmine.llm.prompts.format_list_answer`
+        writes the examples)."""
+        return G.JSONShape(kind, "" if self.is_chat else " ")
+
     def generate_list(
         self,
         instruction: str,
@@ -752,9 +753,8 @@ class LLM:
         G._check_bounds(max_items, max_item_chars)
         shots = [(t, P.format_list_answer(list(a))) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        lead = "" if self.is_chat else " "
         plain = options is None or not any('"' in c or "\\" in c for c in options)
-        shape = G.JSONShape("list", lead) if plain else None
+        shape = self._answer_shape("list") if plain else None
         raw = self.complete(toks, g, max_tokens, shape)
         try:
             return G.parse_string_list(raw, max_items=max_items, max_item_chars=max_item_chars, choices=options)
@@ -780,7 +780,7 @@ class LLM:
             max_tokens = min(max_chars // 2 + 8, max(32, self.n_ctx // 4))
         shots = [(t, P.format_text_answer(a)) for t, a in examples]
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        raw = self.complete(toks, g, max_tokens, G.JSONShape("string", "" if self.is_chat else " "))
+        raw = self.complete(toks, g, max_tokens, self._answer_shape("string"))
         return G.parse_single_string(raw, max_chars=max_chars)
 
     # ------------------------------------------------------------------ misc
