@@ -60,15 +60,7 @@ POLICIES = {
 
 def _run(policy: str, data: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    env.update(POLICIES[policy])
-    old = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return run_fresh(CHILD, data)
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    return run_fresh(CHILD, data, env={**env, **POLICIES[policy]})
 
 
 def main() -> None:
