@@ -486,3 +486,14 @@ def test_jump_forward_saves_model_steps_and_keeps_answers_valid(gemma, smol, new
             assert steps[False][i] - steps[True][i] >= 2 + (len(on) - 1)
     assert same >= 3
     assert isinstance(out[True][-1], str) and out[True][-1]
+
+
+def test_bad_grammar_top_k_is_an_input_error(gemma):
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    toks = m.tokenize("Keywords:")
+    for bad in (-1, "many", 2.5, True):
+        m.grammar_top_k = bad
+        with pytest.raises(InputError, match="grammar_top_k"):
+            m.complete(toks, G.string_list_grammar(2, 10), 4)
+    m.grammar_top_k = 0  # whole vocabulary only: allowed
+    assert isinstance(m.complete(toks, G.string_list_grammar(2, 10), 4), str)

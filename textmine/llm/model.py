@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._cache import cache_root, open_sqlite
+from .._validation import check_positive_int
 from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
@@ -423,6 +424,7 @@ class LLM:
         ``shape`` (for the JSON grammars of :mod:`textmine.llm.grammar`) turns on jump-forward
         decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
         """
+        check_positive_int(self.grammar_top_k, "LLM.grammar_top_k", minimum=0)  # 0: whole vocabulary only
         fast = self.temperature == 0.0 and bool(self.greedy_fast)
         jump = shape if (shape is not None and grammar and fast and self.jump_forward) else None
         settings = {
