@@ -31,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _embcache import data_dir  # noqa: E402
 from _fresh import emit_page, run_fresh  # noqa: E402
 
 CHILD = r"""
@@ -65,7 +66,7 @@ def _run(policy: str, data: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=os.environ.get("TEXTMINE_DATA", str(HERE.parent.parent / "shared" / "data")))
+    ap.add_argument("--data", default=str(data_dir()), help="benchmark data folder ($TEXTMINE_DATA_DIR or ../shared/data)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
