@@ -1,0 +1,125 @@
+"""What each change of textmine's greedy decoding loop is worth, with KeyLLM in the same run.
+
+On the first ``--limit`` Inspec test documents, ``LLMKeywordExtractor()`` defaults (packaged Gemma 3
+270M, response cache off) is run with the loop's options switched on one after the other:
+
+* ``full grammar pass``: ``grammar_top_k=0, jump_forward=False`` (when the grammar rejects the best
+  token, the whole 262k vocabulary goes through it);
+* ``+ top-k grammar pass``: ``grammar_top_k=256`` (the 256 best tokens first; same output);
+* ``+ jump-forward``: ``jump_forward=True`` (the defaults).
+
+keybert's ``KeyLLM`` with the default prompt (the adapter of ``benchmarks/keywords.py``, same GGUF)
+runs on the same documents first. Reported: seconds per document, model steps per document
+(llama.cpp evaluations, prompt blocks included), F1@5 / F1@10 (standard protocol) and whether the
+keyphrases equal those of the first configuration.
+
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_decoding.py --out docs/benchmarks/llm_decoding.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _fresh import emit_page  # noqa: E402
+from keywords import KEYLLM_DEFAULT_PROMPT, _make_keyllm, read_jsonl  # noqa: E402
+
+CONFIGS = [
+    ("full grammar pass", {"grammar_top_k": 0, "jump_forward": False}),
+    ("+ top-k grammar pass", {"grammar_top_k": 256, "jump_forward": False}),
+    ("+ jump-forward (defaults)", {"grammar_top_k": 256, "jump_forward": True}),
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=2, help="rounds over all systems, alternating; median time")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+
+    from textmine import LLMKeywordExtractor
+    from textmine.evaluation import evaluate_keyphrases
+    from textmine.llm import LLM, load_llm
+
+    rows = read_jsonl("keyphrase/inspec_test.jsonl", args.limit)
+    docs, gold = [r["text"] for r in rows], [r["keyphrases"] for r in rows]
+    started = dt.datetime.now(dt.timezone.utc)
+    load0 = os.getloadavg()[0]
+    times: dict[str, list[float]] = {}
+    quality: dict[str, tuple] = {}
+
+    keyllm = _make_keyllm(KEYLLM_DEFAULT_PROMPT, ["\n\n"])
+    llm = LLM(load_llm("default").path, cache=False)
+    L = llm._llama
+    real_eval = L.eval
+    steps = [0]
+
+    def counting_eval(toks):  # noqa: ANN001
+        steps[0] += 1
+        return real_eval(toks)
+
+    peer = "KeyLLM, default prompt (peer)"
+    kx = LLMKeywordExtractor(llm=llm).fit(docs[:2])
+    first = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        out = keyllm(docs)
+        times.setdefault(peer, []).append((time.perf_counter() - t0) / len(docs))
+        quality[peer] = (None, evaluate_keyphrases(out, gold), None)
+        L.eval = counting_eval
+        try:
+            kx.transform(docs[:2])  # warm: the instruction's blocks in the KV cache, as after any first call
+            for name, opts in CONFIGS:
+                for k, v in opts.items():
+                    setattr(llm, k, v)
+                steps[0] = 0
+                t0 = time.perf_counter()
+                out = [[k.text for k in kws] for kws in kx.transform(docs)]
+                times.setdefault(name, []).append((time.perf_counter() - t0) / len(docs))
+                first = out if first is None else first
+                quality[name] = (steps[0] / len(docs), evaluate_keyphrases(out, gold), out == first)
+                print(name, times[name][-1], flush=True)
+        finally:
+            del L.eval
+    results = [(name, statistics.median(times[name]), *quality[name]) for name in [peer] + [c for c, _ in CONFIGS]]
+
+    cmd = "python benchmarks/llm_decoding.py" + (f" --limit {args.limit}" if args.limit != 100 else "")
+    cmd += f" --repeat {args.repeat}" if args.repeat != 2 else ""
+    cmd += f" --out {args.out}" if args.out else ""
+    lines = [
+        "# LLM keyword decoding: what each change of the greedy loop is worth",
+        "",
+        f"Command: `{cmd}`",
+        "",
+        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU; {started:%Y-%m-%d %H:%M} UTC; "
+        f"load average at start {load0:.1f}. First {len(docs)} Inspec test documents, packaged Gemma 3 270M, "
+        f"response cache off, KeyLLM first in the same process; {args.repeat} rounds over all rows, "
+        "median s/doc.",
+        "",
+        "| configuration | s/doc | model steps / doc | F1@5 | F1@10 | same keyphrases as 'full grammar pass' |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, sec, st, ev, same in results:
+        st_s = f"{st:.1f}" if st is not None else "-"
+        same_s = "-" if same is None else ("yes" if same else "no")
+        lines.append(f"| {name} | {sec:.3f} | {st_s} | {100 * ev['F1@5']:.1f} | {100 * ev['F1@10']:.1f} | {same_s} |")
+    lines += [
+        "",
+        "Rows 2-4 are `LLMKeywordExtractor()` with `LLM.grammar_top_k` / `LLM.jump_forward` set as named; "
+        "the first of them is the loop before these two changes.",
+    ]
+    emit_page(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()
