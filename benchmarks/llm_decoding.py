@@ -6,7 +6,14 @@ On the first ``--limit`` Inspec test documents, ``LLMKeywordExtractor()`` defaul
 * ``full grammar pass``: ``grammar_top_k=0, jump_forward=False`` (when the grammar rejects the best
   token, the whole 262k vocabulary goes through it);
 * ``+ top-k grammar pass``: ``grammar_top_k=256`` (the 256 best tokens first; same output);
-* ``+ jump-forward``: ``jump_forward=True`` (the defaults).
+* ``+ jump-forward``: ``jump_forward=True``;
+* ``+ prompt split at the fixed part``: ``split_prompt=True`` (a prompt segment starts where the
+  instruction and examples end: all of them reused, the document read in one batch);
+* ``+ document vocabulary, whole output layer``: ``LLMKeywordExtractor(restrict_vocabulary=True)``
+  with ``restricted_head=False`` (the model may only write the document's tokens; llama.cpp still
+  computes all 262k logits);
+* ``+ restricted head``: ``restricted_head=True`` (only the allowed tokens' logits, from the output
+  rows; the defaults).
 
 keybert's ``KeyLLM`` with the default prompt (the adapter of ``benchmarks/keywords.py``, same GGUF)
 runs on the same documents first. Reported: seconds per document, model steps per document
@@ -33,10 +40,22 @@ sys.path.insert(0, str(HERE))
 from _fresh import emit_page  # noqa: E402
 from keywords import KEYLLM_DEFAULT_PROMPT, _make_keyllm, read_jsonl  # noqa: E402
 
+_OFF = {"split_prompt": False, "restrict_vocabulary": False, "restricted_head": False}
 CONFIGS = [
-    ("full grammar pass", {"grammar_top_k": 0, "jump_forward": False}),
-    ("+ top-k grammar pass", {"grammar_top_k": 256, "jump_forward": False}),
-    ("+ jump-forward (defaults)", {"grammar_top_k": 256, "jump_forward": True}),
+    ("full grammar pass", {"grammar_top_k": 0, "jump_forward": False, **_OFF}),
+    ("+ top-k grammar pass", {"grammar_top_k": 256, "jump_forward": False, **_OFF}),
+    ("+ jump-forward", {"grammar_top_k": 256, "jump_forward": True, **_OFF}),
+    ("+ prompt split at the fixed part", {"grammar_top_k": 256, "jump_forward": True, **_OFF, "split_prompt": True}),
+    (
+        "+ document vocabulary, whole output layer",
+        {"grammar_top_k": 256, "jump_forward": True, "split_prompt": True, "restrict_vocabulary": True,
+         "restricted_head": False},
+    ),
+    (
+        "+ restricted head (defaults)",
+        {"grammar_top_k": 256, "jump_forward": True, "split_prompt": True, "restrict_vocabulary": True,
+         "restricted_head": True},
+    ),
 ]
 
 
@@ -70,6 +89,15 @@ def main() -> None:
 
     peer = "KeyLLM, default prompt (peer)"
     kx = LLMKeywordExtractor(llm=llm).fit(docs[:2])
+    head = llm._head()
+    real_decode = head._decode if head is not None else None
+
+    def counting_decode(toks, *, want):  # noqa: ANN001
+        steps[0] += 1
+        return real_decode(toks, want=want)
+
+    if head is not None:
+        head._decode = counting_decode
     first = None
     for _ in range(args.repeat):
         t0 = time.perf_counter()
@@ -81,7 +109,8 @@ def main() -> None:
             kx.transform(docs[:2])  # warm: the instruction's blocks in the KV cache, as after any first call
             for name, opts in CONFIGS:
                 for k, v in opts.items():
-                    setattr(llm, k, v)
+                    setattr(kx if k == "restrict_vocabulary" else llm, k, v)
+                kx.transform(docs[:1])  # warm this configuration's fixed prompt part
                 steps[0] = 0
                 t0 = time.perf_counter()
                 out = [[k.text for k in kws] for kws in kx.transform(docs)]
@@ -115,8 +144,9 @@ def main() -> None:
         lines.append(f"| {name} | {sec:.3f} | {st_s} | {100 * ev['F1@5']:.1f} | {100 * ev['F1@10']:.1f} | {same_s} |")
     lines += [
         "",
-        "Rows 2-4 are `LLMKeywordExtractor()` with `LLM.grammar_top_k` / `LLM.jump_forward` set as named; "
-        "the first of them is the loop before these two changes.",
+        "Rows 2-7 are `LLMKeywordExtractor()` with the options named in the module docstring of "
+        "`benchmarks/llm_decoding.py` switched on one after the other; the first of them is the loop before "
+        "all of them, the last the defaults. Model steps count llama.cpp evaluations, prompt segments included.",
     ]
     emit_page(lines, args.out)
 

@@ -235,11 +235,35 @@ def test_grouping_off_calls_once_per_doc(llm, inspec_docs, fitted_run):
 
 
 def test_ungrounded_keeps_abstractive(llm, fitted_run):
-    kw, docs, out, _ = fitted_run
+    _, docs, _, _ = fitted_run
+    # the same generation (free vocabulary) with and without the grounding filter
+    kept = LLMKeywordExtractor(llm=llm, top_n=12, max_items=12, restrict_vocabulary=False).transform(docs[:4])
     free = LLMKeywordExtractor(llm=llm, top_n=12, max_items=12, grounded=False).transform(docs[:4])
-    for g, f in zip(out[:4], free):
+    for g, f in zip(kept, free):
         assert {stem_key(k.text) for k in g} <= {stem_key(k.text) for k in f}
-    assert sum(len(f) for f in free) >= sum(len(g) for g in out[:4])
+    assert sum(len(f) for f in free) > sum(len(g) for g in kept)  # some proposals were not in the text
+
+
+def test_restricted_vocabulary_follows_grounded_and_is_validated(llm, fitted_run):
+    _, docs, out, _ = fitted_run
+    seen = []
+    real = llm.generate_list
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("vocabulary"))
+        return real(*args, **kwargs)
+
+    llm.generate_list = spy
+    try:
+        LLMKeywordExtractor(llm=llm, group_threshold=None).transform(docs[:1])
+        LLMKeywordExtractor(llm=llm, group_threshold=None, grounded=False).transform(docs[:1])
+        LLMKeywordExtractor(llm=llm, group_threshold=None, restrict_vocabulary=False).transform(docs[:1])
+        LLMKeywordExtractor(llm=llm, group_threshold=None, grounded=False, restrict_vocabulary=True).transform(docs[:1])
+    finally:
+        del llm.generate_list
+    assert seen == [docs[0], None, None, docs[0]]
+    with pytest.raises(InputError, match="restrict_vocabulary"):
+        LLMKeywordExtractor(llm=llm, restrict_vocabulary="yes").transform(docs[:1])
 
 
 def test_one_doc_extract_matches_transform(llm, fitted_run):

@@ -497,3 +497,161 @@ def test_bad_grammar_top_k_is_an_input_error(gemma):
             m.complete(toks, G.string_list_grammar(2, 10), 4)
     m.grammar_top_k = 0  # whole vocabulary only: allowed
     assert isinstance(m.complete(toks, G.string_list_grammar(2, 10), 4), str)
+
+
+# ----------------------------------------------------------------------------- restricted vocabulary and head
+
+
+def _pieces_can_write(m, ids, text):
+    """Can ``text`` be written as a concatenation of the pieces of tokens ``ids``?"""
+    pieces = {m._token_text(int(t)) for t in ids} - {""}
+    ok = [True] + [False] * len(text)
+    for i in range(1, len(text) + 1):
+        ok[i] = any(ok[i - len(p)] and text[i - len(p) : i] == p for p in pieces if len(p) <= i)
+    return ok[-1]
+
+
+def test_gguf_tensor_table_locates_the_output_rows(gemma, smol):
+    for m, shape in ((gemma, (640, 262144)), (smol, (576, 49152))):
+        ttype, dims, offset = m.metadata["gguf.tensors"]["token_embd.weight"]
+        assert ttype == 8 and dims == shape  # Q8_0, tied with the input embeddings
+        assert 0 < offset and offset + dims[1] * dims[0] // 32 * 34 <= m.path.stat().st_size
+
+
+def test_head_logits_equal_llama_cpp_logits(gemma, smol):
+    """The restricted head's logits are llama.cpp's own (Q8_0 activations emulated), to float rounding."""
+    import numpy as np
+    import llama_cpp
+
+    for m in (gemma, smol):
+        head = m._head()
+        assert head is not None
+        toks = m.tokenize("Keyphrases of the abstract: graph neural networks, link prediction,")
+        L = m._llama
+        L.reset()
+        L.eval(toks)
+        full = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1), shape=(head.n_vocab,)).copy()
+        L.reset()
+        with head.lock:
+            hidden, _ = head.prompt(toks, m._segments(len(toks)))
+            head.clear()
+        ids = np.argsort(-full)[:300]
+        ids.sort()
+        mine = head.logits(hidden, head.rows(ids))
+        assert np.max(np.abs(mine - full[ids])) < 1e-3
+        # without the Q8_0 rounding of the activations they would differ by far more: the test can fail
+        exact = head.rows(ids).quant * head.rows(ids).scale[:, :, None]
+        naive = exact.reshape(len(ids), -1) @ hidden
+        assert np.max(np.abs(naive - full[ids])) > 1e-2
+        full_mine = head.all_logits(hidden)
+        assert int(np.argmax(full_mine)) == int(np.argmax(full))
+
+
+def test_bf16_conversion_rounds_like_torch():
+    import numpy as np
+    import torch
+
+    from textmine.llm.head import _to_bf16
+
+    x = np.random.default_rng(0).normal(size=4096).astype(np.float32) * 100
+    x[:4] = [1.00390625, 1.01171875, -2.0078125, 0.0]  # exact ties: round to even
+    want = torch.from_numpy(x).to(torch.bfloat16).float().numpy()
+    assert np.array_equal(_to_bf16(x), want)
+
+
+def test_restricted_vocabulary_only_writes_its_tokens(gemma, smol, news):
+    for m in (gemma, smol):
+        vocab_text = "Solar panels convert sunlight into electricity for rural homes."
+        ids = m.vocabulary_ids(vocab_text)
+        assert set(m._structural_ids()) <= set(ids) and ids == sorted(set(ids))
+        for doc in news[40:43]:  # the prompt is about something else entirely
+            items = m.generate_list(INSTRUCTIONS[0], doc[:300], max_items=4, vocabulary=vocab_text)
+            assert items
+            for item in items:
+                assert _pieces_can_write(m, ids, item), item
+    free = gemma.generate_list(INSTRUCTIONS[0], news[40][:300], max_items=4)
+    assert any(not _pieces_can_write(gemma, gemma.vocabulary_ids(vocab_text), x) for x in free)
+
+
+def test_restricted_head_gives_the_whole_layers_answers(gemma, news):
+    """Same answers with the restricted head as with llama.cpp's whole output layer restricted to the
+    same tokens, the head really used, and the output independent of what the KV cache held before."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    head = m._head()
+    calls = []
+    real = head._decode
+    head._decode = lambda toks, *, want: (calls.append(len(toks)), real(toks, want=want))[1]
+    docs = [d[:400] for d in news[50:56]]
+    try:
+        with_head = [m.generate_list(INSTRUCTIONS[0], d, examples=KW_EXAMPLES, max_items=5, vocabulary=d) for d in docs]
+        assert len(calls) > 6 * 3  # prompts and steps went through the head
+        assert m.stats["prompt_tokens_reused"] >= 5 * m.prefix_length(
+            INSTRUCTIONS[0], [(t, P.format_list_answer(a)) for t, a in KW_EXAMPLES], m.build_prompt(
+                INSTRUCTIONS[0], docs[0], [(t, P.format_list_answer(a)) for t, a in KW_EXAMPLES], 64)[1]
+        ) > 0  # the whole fixed part was reused after the first call
+        cold = []
+        for d in docs:
+            head.clear()
+            cold.append(m.generate_list(INSTRUCTIONS[0], d, examples=KW_EXAMPLES, max_items=5, vocabulary=d))
+        assert cold == with_head
+        m.restricted_head = False
+        n = len(calls)
+        without = [m.generate_list(INSTRUCTIONS[0], d, examples=KW_EXAMPLES, max_items=5, vocabulary=d) for d in docs]
+        assert len(calls) == n  # the whole output layer this time
+    finally:
+        del head._decode
+    assert without == with_head
+    assert all(items for items in with_head)
+
+
+def test_restricted_vocabulary_falls_back_when_the_grammar_allows_none_of_it(gemma, news):
+    """When no allowed token fits the grammar (choices spelled with other words), that step uses the
+    whole vocabulary: the answer is still one of the choices."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    choices = ["World", "Sports", "Business", "Sci/Tech"]
+    for use_head in (True, False):
+        m.restricted_head = use_head
+        m.reset_stats()
+        items = m.generate_list("Pick the category.", news[60][:300], choices=choices, max_items=1, vocabulary="zzz")
+        assert items and set(items) <= set(choices) and m.stats["restricted_fallbacks"] >= 1
+
+
+def test_missed_hidden_state_is_a_typed_error(gemma, news):
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    head = m._head()
+    head._decode = lambda toks, *, want: None  # llama.cpp did not stop at the final norm
+    try:
+        with pytest.raises(LLMOutputError, match="hidden state"):
+            m.generate_list(INSTRUCTIONS[0], news[61][:300], max_items=2, vocabulary=news[61][:300])
+    finally:
+        del head._decode
+
+
+def test_bad_vocabulary_is_an_input_error(gemma):
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    toks = m.tokenize("Keywords:")
+    with pytest.raises(InputError, match="vocabulary"):
+        m.generate_list("x", "some text", vocabulary=42)  # type: ignore[arg-type]
+    for bad in ([], [-1], [10**9], ["a"]):
+        with pytest.raises(InputError, match="allowed_ids"):
+            m.complete(toks, G.string_list_grammar(2, 10), 4, allowed_ids=bad)
+    m.temperature = 0.7
+    with pytest.raises(InputError, match="greedy"):
+        m.complete(toks, G.string_list_grammar(2, 10), 4, allowed_ids=[1, 2])
+
+
+def test_prompt_split_at_the_fixed_part(gemma, news):
+    """The fixed part ends a segment: all of it is reused by the next call, and answers do not depend
+    on what was cached."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    shots = [(t, P.format_list_answer(a)) for t, a in KW_EXAMPLES]
+    _, toks = m.build_prompt(INSTRUCTIONS[0], news[70][:300], shots, 32)
+    n_fixed = m.prefix_length(INSTRUCTIONS[0], shots, toks)
+    assert 0 < n_fixed < len(toks) and n_fixed % LLM.prompt_block != 0
+    assert m._segments(len(toks), n_fixed)[-1] == n_fixed and m._segments(len(toks))[-1] % LLM.prompt_block == 0
+    m.generate_list(INSTRUCTIONS[0], news[70][:300], examples=KW_EXAMPLES, max_items=3)
+    m.reset_stats()
+    warm = m.generate_list(INSTRUCTIONS[0], news[71][:300], examples=KW_EXAMPLES, max_items=3)
+    assert m.stats["prompt_tokens_reused"] == n_fixed
+    m._llama.reset()
+    assert m.generate_list(INSTRUCTIONS[0], news[71][:300], examples=KW_EXAMPLES, max_items=3) == warm

@@ -287,6 +287,7 @@ class HybridKeywordExtractor(TextmineEstimator):
                 examples=shots,
                 choices=names,
                 max_items=min(self.top_n, len(names)),
+                vocabulary=" ".join(names),  # the tokens that write the candidates (faster steps)
             )
         except LLMOutputError as exc:
             warnings.warn(f"LLM output failed validation; embedding ranking used: {exc}", stacklevel=3)

@@ -181,7 +181,8 @@ def read_gguf_metadata(
         every metadata key (``"general.architecture"``, ``"tokenizer.chat_template"`` ...)
         plus convenience keys: ``gguf.version``, ``gguf.tensor_count``, ``file_size``,
         ``architecture``, ``name``, ``context_length``, ``chat_template`` (or ``None``),
-        ``bos_token_id``, ``eos_token_id``, ``vocab_size``.
+        ``bos_token_id``, ``eos_token_id``, ``vocab_size``; with ``check_tensors``, also
+        ``gguf.tensors``: ``{name: (ggml type, dims, absolute byte offset of its data)}``.
 
     Raises
     ------
@@ -266,17 +267,24 @@ _GGML_BLOCK = {
 
 
 def _check_tensor_table(r: _Reader, n_tensors: int, meta: dict[str, Any]) -> None:
+    """Walk the tensor-info table: every tensor's data must lie inside the file.
+
+    Records ``meta["gguf.tensors"]``: ``{name: (ggml type, dims, absolute byte offset)}``.
+    """
     end_of_data = 0
+    infos: dict[str, tuple[int, tuple[int, ...], int]] = {}
     for i in range(n_tensors):
         name = r.string(f"name of tensor #{i}")
         n_dims = r.scalar("I", f"dimension count of tensor {name!r}")
         if n_dims > 8:
             raise r.fail(f"tensor {name!r} has {n_dims} dimensions")
+        dims = tuple(r.length(f"dimension {d} of tensor {name!r}") for d in range(n_dims))
         n_el = 1
-        for d in range(n_dims):
-            n_el *= r.length(f"dimension {d} of tensor {name!r}")
+        for d in dims:
+            n_el *= d
         ttype = r.scalar("I", f"type of tensor {name!r}")
         offset = r.scalar("Q", f"offset of tensor {name!r}")
+        infos[name] = (int(ttype), dims, int(offset))
         if ttype in _GGML_BLOCK:
             nbytes, per = _GGML_BLOCK[ttype]
             end_of_data = max(end_of_data, offset + (n_el // per) * nbytes)
@@ -286,6 +294,7 @@ def _check_tensor_table(r: _Reader, n_tensors: int, meta: dict[str, Any]) -> Non
     if not isinstance(align, int) or align <= 0:
         align = 32
     data_start = (r.pos + align - 1) // align * align
+    meta["gguf.tensors"] = {k: (t, dims, data_start + off) for k, (t, dims, off) in infos.items()}
     if n_tensors and data_start + end_of_data > r.size:
         raise ModelLoadError(
             f"{r.path} is truncated: its tensors need {data_start + end_of_data} bytes "
