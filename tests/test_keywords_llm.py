@@ -242,6 +242,12 @@ def test_ungrounded_keeps_abstractive(llm, fitted_run):
     for g, f in zip(kept, free):
         assert {stem_key(k.text) for k in g} <= {stem_key(k.text) for k in f}
     assert sum(len(f) for f in free) > sum(len(g) for g in kept)  # some proposals were not in the text
+    # the default restricts the LLM to the document's tokens: more of what it writes is in the text
+    restricted = LLMKeywordExtractor(llm=llm, top_n=12, max_items=12)
+    restricted.transform(docs[:4])
+    unrestricted = LLMKeywordExtractor(llm=llm, top_n=12, max_items=12, restrict_vocabulary=False)
+    unrestricted.transform(docs[:4])
+    assert restricted.stats_["grounded_share"] > unrestricted.stats_["grounded_share"]
 
 
 def test_restricted_vocabulary_follows_grounded_and_is_validated(llm, fitted_run):

@@ -659,3 +659,104 @@ def test_prompt_split_at_the_fixed_part(gemma, news):
     assert m.stats["prompt_tokens_reused"] == n_fixed
     m._llama.reset()
     assert m.generate_list(INSTRUCTIONS[0], news[71][:300], examples=KW_EXAMPLES, max_items=3) == warm
+
+
+def test_reusable_prefix_needs_the_same_segments():
+    from textmine.llm.head import reusable_prefix
+
+    blocks = [0, 64, 128]
+    assert reusable_prefix(blocks, 180, blocks, 175) == 128  # same cut, 175 equal tokens
+    assert reusable_prefix([0, 64, 100], 180, [0, 64, 128, 150], 179) == 64  # 64-100 was one segment before
+    assert reusable_prefix([0, 64, 100], 180, [0, 64, 100, 150], 179) == 100
+    assert reusable_prefix([0, 64], 100, [0, 64, 100, 164], 150) == 100  # the cached prompt ended at 100
+    assert reusable_prefix([0, 64], 100, [0, 64, 128], 150) == 64  # 100-128 were generated tokens before
+    assert reusable_prefix([], 0, blocks, 175) == 0
+    assert reusable_prefix(blocks, 180, blocks, 10) == 0
+
+
+def test_prompt_state_does_not_depend_on_an_earlier_split(gemma, news):
+    """The same tokens evaluated after a prompt that was cut elsewhere: the cached part is reused only
+    where both were cut the same way, so the last token's logits (and the head's hidden state) are
+    bit-equal to a cold evaluation."""
+    import llama_cpp
+    import numpy as np
+
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    toks = m.tokenize(" ".join(news[80:88]))[:200]
+    L = m._llama
+    head = m._head()
+
+    def logits_after(split):
+        m._eval_prompt(toks, split)
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1), shape=(head.n_vocab,)).copy()
+
+    def hidden_after(split):
+        with head.lock:
+            return head.prompt(toks, m._segments(len(toks), split))[0].copy()
+
+    for first, second in ((100, 150), (150, 100), (0, 130)):
+        L.reset()
+        cold = logits_after(second)
+        logits_after(first)
+        assert np.array_equal(logits_after(second), cold), (first, second)
+        with head.lock:
+            head.clear()
+        cold_h = hidden_after(second)
+        hidden_after(first)
+        assert np.array_equal(hidden_after(second), cold_h), (first, second)
+    L.reset()
+
+
+def test_answers_do_not_depend_on_an_earlier_task_with_another_split(gemma, news):
+    """A few-shot task, then a zero-shot one with the same instruction (a shorter fixed part)."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    doc = news[80][:300]
+    for vocab in (None, doc):  # llama.cpp's context, then the restricted head's
+        m.generate_list(INSTRUCTIONS[0], doc, examples=KW_EXAMPLES, max_items=3, vocabulary=vocab)
+        warm = m.generate_list(INSTRUCTIONS[0], doc, max_items=3, vocabulary=vocab)
+        m._llama.reset()
+        head = m._head()
+        with head.lock:
+            head.clear()
+        assert m.generate_list(INSTRUCTIONS[0], doc, max_items=3, vocabulary=vocab) == warm
+
+
+def test_restricted_vocabulary_with_sampling_is_not_applied(smol, news):
+    m = LLM(smol.path, preset=smol.preset, cache=False, temperature=0.7)
+    out = m.generate_list(INSTRUCTIONS[0], news[81][:200], max_items=2, vocabulary=news[81][:200])
+    assert isinstance(out, list)
+    from textmine.keywords import LLMKeywordExtractor
+
+    kws = LLMKeywordExtractor(llm=m, top_n=2, group_threshold=None).transform([news[81][:200]])
+    assert isinstance(kws, list) and len(kws) == 1
+
+
+def test_bad_split_is_an_input_error(gemma):
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    toks = m.tokenize("Keywords:")
+    for bad in (1.5, -1, "3", True):
+        with pytest.raises(InputError, match="split"):
+            m.complete(toks, G.string_list_grammar(2, 10), 4, split=bad)
+
+
+def test_rejected_head_is_freed(gemma, monkeypatch):
+    from textmine.llm.head import RestrictedHead
+
+    closed = []
+    real_close = RestrictedHead.close
+    monkeypatch.setattr(RestrictedHead, "_matches_full_head", lambda self, llama: False)
+    monkeypatch.setattr(RestrictedHead, "close", lambda self: (closed.append(self), real_close(self))[1])
+    assert RestrictedHead.create(gemma._llama, gemma.path, gemma.metadata) is None
+    assert len(closed) == 1 and closed[0]._ctx is None
+    gemma._llama.reset()
+
+
+def test_cache_key_says_whether_the_head_was_used(gemma, news, tmp_path):
+    m = LLM(gemma.path, preset=gemma.preset, cache=tmp_path)
+    doc = news[82][:300]
+    m.generate_list(INSTRUCTIONS[0], doc, max_items=2, vocabulary=doc)
+    m.restricted_head = False
+    m.generate_list(INSTRUCTIONS[0], doc, max_items=2, vocabulary=doc)
+    assert m.stats["cache_hits"] == 0
+    m.generate_list(INSTRUCTIONS[0], doc, max_items=2, vocabulary=doc)
+    assert m.stats["cache_hits"] == 1

@@ -43,6 +43,20 @@ def _ggml_base() -> Any:
     return lib
 
 
+def reusable_prefix(prev_starts: list[int], prev_len: int, starts: list[int], same: int) -> int:
+    """How much of a cached prompt a new prompt may reuse: up to a segment boundary of both prompts
+    below which both were cut into the same segments (so the cached KV values are what a cold
+    evaluation of the new prompt computes), within their ``same`` equal leading tokens and within the
+    cached prompt (tokens generated after it were evaluated one step at a time)."""
+    bounds = list(prev_starts) + [prev_len]
+    reuse = 0
+    for i, b in enumerate(starts):
+        if i >= len(bounds) or bounds[i] != b or b > same:
+            break
+        reuse = b
+    return reuse
+
+
 def _to_bf16(x: np.ndarray) -> np.ndarray:
     """float32 -> bfloat16 -> float32 with round-to-nearest-even (ggml's conversion)."""
     b = x.astype(np.float32).view(np.uint32).astype(np.uint64)
@@ -96,15 +110,20 @@ class RestrictedHead:
         self._ctx = llama_cpp.llama_init_from_model(llama._model.model, params)
         if not self._ctx:
             raise RuntimeError("llama.cpp could not create a context for the restricted head")
-        ctx = self._ctx
-        # freed before the model (the Llama's exit stack runs last-in first-out)
-        llama._stack.callback(lambda: llama_cpp.llama_free(ctx))
         self._mem = llama_cpp.llama_get_memory(self._ctx)
         self._n_batch = int(params.n_batch)
         self._batch = llama_cpp.llama_batch_init(self._n_batch, 0, 1)
-        llama._stack.callback(lambda b=self._batch: llama_cpp.llama_batch_free(b))
+        llama._stack.callback(self.close)  # before the model (the exit stack runs last-in first-out)
         self.tokens: list[int] = []  # what the KV cache of this context holds, in order
+        self.segments: tuple[list[int], int] = ([], 0)  # the cached prompt's segment starts and length
         self.lock = threading.RLock()
+
+    def close(self) -> None:
+        """Free the llama.cpp context and batch (idempotent; the model's own close calls it too)."""
+        if self._ctx is not None:
+            self._llama_cpp.llama_free(self._ctx)
+            self._llama_cpp.llama_batch_free(self._batch)
+            self._ctx = None
 
     # ------------------------------------------------------------------ construction
 
@@ -134,7 +153,14 @@ class RestrictedHead:
             head = cls(llama, path, tensor)
         except (OSError, ValueError, RuntimeError, AttributeError):
             return None
-        return head if head._matches_full_head(llama) else None
+        try:
+            ok = head._matches_full_head(llama)
+        except RuntimeError:  # a failed probe decode: no head, the whole output layer works as before
+            ok = False
+        if not ok:
+            head.close()
+            return None
+        return head
 
     def _matches_full_head(self, llama: Any) -> bool:
         """Do this head's logits equal llama.cpp's full output layer on a probe?"""
@@ -170,18 +196,22 @@ class RestrictedHead:
         """Drop the KV cache from position ``keep`` on."""
         self._llama_cpp.llama_memory_seq_rm(self._mem, 0, keep, -1)
         del self.tokens[keep:]
+        if keep == 0:
+            self.segments = ([], 0)
 
     def prompt(self, tokens: list[int], starts: list[int]) -> tuple[np.ndarray | None, int]:
         """Evaluate a prompt in segments starting at ``starts`` (``LLM._segments``: positions fixed
-        by the prompt), reusing the segments the KV cache already holds.
+        by the prompt), reusing the cached segments that a cold evaluation would compute the same
+        way (:func:`reusable_prefix`).
 
         Returns the last token's hidden state (``None`` if llama.cpp did not stop at the final norm)
         and how many tokens were reused.
         """
         limit = min(len(self.tokens), len(tokens) - 1)  # the last token is always evaluated
         same = next((i for i in range(limit) if self.tokens[i] != tokens[i]), limit)
-        reuse = max(st for st in starts if st <= same)
+        reuse = reusable_prefix(*self.segments, starts, same)
         self.clear(reuse)
+        self.segments = ([], 0)  # until the new prompt is fully evaluated
         hidden = None
         for st, end in zip(starts, starts[1:] + [len(tokens)]):
             if st < reuse:
@@ -189,6 +219,7 @@ class RestrictedHead:
             for sub in range(st, end, self._n_batch):
                 chunk = tokens[sub : min(end, sub + self._n_batch)]
                 hidden = self._decode(chunk, want=sub + len(chunk) == len(tokens))
+        self.segments = (list(starts), len(tokens))
         return hidden, reuse
 
     def step(self, tokens: list[int]) -> np.ndarray | None:
@@ -198,6 +229,7 @@ class RestrictedHead:
     def eval(self, tokens: list[int], keep: int) -> np.ndarray | None:
         """Evaluate ``tokens`` after the first ``keep`` cached ones; the last token's hidden state."""
         self.clear(keep)
+        self.segments = ([], 0)  # not a segmented prompt: nothing here is reused by prompt()
         hidden = None
         for start in range(0, len(tokens), self._n_batch):
             chunk = tokens[start : start + self._n_batch]
@@ -271,4 +303,4 @@ class RestrictedHead:
         return out
 
 
-__all__ = ["RestrictedHead", "Rows"]
+__all__ = ["RestrictedHead", "Rows", "reusable_prefix"]

@@ -453,6 +453,8 @@ class LLM:
             if not fast:
                 raise InputError("a restricted vocabulary needs greedy decoding (temperature=0, greedy_fast=True)")
             ids = self._check_ids(allowed_ids)
+        if not isinstance(split, int) or isinstance(split, bool) or split < 0:
+            raise InputError(f"split must be an int >= 0 (a prompt position), got {split!r}")
         settings = {
             "fast": fast,  # textmine's greedy loop, or llama-cpp-python's sampler chain
             "jf": repr(jump) if jump is not None else None,
@@ -465,6 +467,7 @@ class LLM:
         }
         if ids is not None:  # only then, so that the keys of unrestricted calls stay as they were
             settings["vocab"] = hashlib.sha256(ids.tobytes()).hexdigest()
+            settings["head"] = self._head() is not None  # equal logits to float rounding, not bit-equal
         if fast and 0 < split < len(prompt_tokens):  # segments change the float rounding a little
             settings["split"] = [int(split), int(self.prompt_block), self.n_batch]
         key = hashlib.sha256(
@@ -562,7 +565,10 @@ class LLM:
         return list(range(0, split, block)) + list(range(split, n, max(block, self.n_batch)))
 
     def _eval_prompt(self, prompt_tokens: list[int], split: int = 0) -> None:
-        """Evaluate the prompt segment by segment, reusing the segments already in the KV cache."""
+        """Evaluate the prompt segment by segment, reusing the cached segments that a cold evaluation
+        would compute the same way (:func:`~textmine.llm.head.reusable_prefix`)."""
+        from .head import reusable_prefix
+
         L = self._llama
         n_prev = int(L.n_tokens)
         # the last prompt token is always evaluated, so its logits are fresh
@@ -573,12 +579,15 @@ class LLM:
             diff = [i for i in range(limit) if int(prev[i]) != prompt_tokens[i]][:1]
             same = diff[0] if diff else limit
         starts = self._segments(len(prompt_tokens), split)
-        reuse = max(st for st in starts if st <= same)
+        prev = getattr(L, "_textmine_segments", ([], 0)) if n_prev else ([], 0)
+        reuse = reusable_prefix(*prev, starts, same)
         L.n_tokens = reuse  # eval() drops the KV cache after this position
+        L._textmine_segments = ([], 0)  # until the new prompt is fully evaluated
         ends = starts[1:] + [len(prompt_tokens)]
         for st, end in zip(starts, ends):
             if st >= reuse:
                 L.eval(prompt_tokens[st:end])
+        L._textmine_segments = (starts, len(prompt_tokens))
         self._stats["prompt_tokens_reused"] += reuse
 
     grammar_top_k = 256
@@ -650,8 +659,11 @@ class LLM:
             with _LOAD_LOCK, _quiet():
                 head = getattr(L, "_textmine_head", False)
                 if head is False:
-                    head = RestrictedHead.create(L, self.path, self.metadata)
-                    L._textmine_head = head
+                    head = None
+                    try:
+                        head = RestrictedHead.create(L, self.path, self.metadata)
+                    finally:
+                        L._textmine_head = head  # None after a failure: not tried again
         return head
 
     def _check_ids(self, ids: Sequence[int]) -> Any:
@@ -932,7 +944,8 @@ class LLM:
         ``choices`` restricts every item to exactly one of the given strings.
         ``vocabulary`` restricts the answer to the tokens of that text's words
         (:meth:`vocabulary_ids`): items made of the document's own words, and
-        faster steps where the model has a restricted head (:attr:`restricted_head`).
+        faster steps where the model has a restricted head (:attr:`restricted_head`);
+        greedy decoding only (with ``temperature > 0`` it is not applied).
         ``text`` is truncated by tokens to fit the context.  The result is
         validated, whitespace-normalised and de-duplicated; a blank text gives
         ``[]`` without calling the model.
@@ -957,7 +970,11 @@ class LLM:
         _, toks = self.build_prompt(instruction, text, shots, max_tokens)
         plain = options is None or not any('"' in c or "\\" in c for c in options)
         shape = self._answer_shape("list") if plain else None
-        ids = self.vocabulary_ids(vocabulary) if vocabulary is not None else None
+        ids = None
+        if vocabulary is not None:
+            vocabulary = self._check_text("vocabulary", vocabulary)
+            if self.temperature == 0.0 and self.greedy_fast:  # sampling: no restriction
+                ids = self.vocabulary_ids(vocabulary)
         split = self.prefix_length(instruction, shots, toks) if self.split_prompt else 0
         raw = self.complete(toks, g, max_tokens, shape, ids, split)
         try:
