@@ -662,7 +662,7 @@ def test_prompt_split_at_the_fixed_part(gemma, news):
 
 
 def test_reusable_prefix_needs_the_same_segments():
-    from textmine.llm.head import reusable_prefix
+    from textmine.llm.segments import reusable_prefix
 
     blocks = [0, 64, 128]
     assert reusable_prefix(blocks, 180, blocks, 175) == 128  # same cut, 175 equal tokens

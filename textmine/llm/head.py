@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .segments import common_prefix, reusable_prefix
+
 # ggml type ids this module computes exactly (the CPU kernel's activation format in brackets)
 _F32, _F16, _Q8_0, _BF16 = 0, 1, 8, 30
 _SUPPORTED = {_F32: "F32", _F16: "F16", _Q8_0: "Q8_0", _BF16: "BF16"}
@@ -41,20 +43,6 @@ def _ggml_base() -> Any:
     lib.ggml_nelements.restype = ctypes.c_int64
     lib.ggml_nelements.argtypes = [ctypes.c_void_p]
     return lib
-
-
-def reusable_prefix(prev_starts: list[int], prev_len: int, starts: list[int], same: int) -> int:
-    """How much of a cached prompt a new prompt may reuse: up to a segment boundary of both prompts
-    below which both were cut into the same segments (so the cached KV values are what a cold
-    evaluation of the new prompt computes), within their ``same`` equal leading tokens and within the
-    cached prompt (tokens generated after it were evaluated one step at a time)."""
-    bounds = list(prev_starts) + [prev_len]
-    reuse = 0
-    for i, b in enumerate(starts):
-        if i >= len(bounds) or bounds[i] != b or b > same:
-            break
-        reuse = b
-    return reuse
 
 
 def _to_bf16(x: np.ndarray) -> np.ndarray:
@@ -170,7 +158,7 @@ class RestrictedHead:
         ptr = self._llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1)
         full = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float32)
         llama.reset()
-        hidden = self.eval(probe, 0)
+        hidden, _ = self.prompt(probe, [0])
         self.clear()
         if hidden is None:
             return False
@@ -202,13 +190,12 @@ class RestrictedHead:
     def prompt(self, tokens: list[int], starts: list[int]) -> tuple[np.ndarray | None, int]:
         """Evaluate a prompt in segments starting at ``starts`` (``LLM._segments``: positions fixed
         by the prompt), reusing the cached segments that a cold evaluation would compute the same
-        way (:func:`reusable_prefix`).
+        way (:func:`~textmine.llm.segments.reusable_prefix`).
 
         Returns the last token's hidden state (``None`` if llama.cpp did not stop at the final norm)
         and how many tokens were reused.
         """
-        limit = min(len(self.tokens), len(tokens) - 1)  # the last token is always evaluated
-        same = next((i for i in range(limit) if self.tokens[i] != tokens[i]), limit)
+        same = common_prefix(self.tokens, tokens[:-1])  # the last token is always evaluated
         reuse = reusable_prefix(*self.segments, starts, same)
         self.clear(reuse)
         self.segments = ([], 0)  # until the new prompt is fully evaluated
@@ -225,16 +212,6 @@ class RestrictedHead:
     def step(self, tokens: list[int]) -> np.ndarray | None:
         """Append ``tokens`` (one decoding step); the last one's hidden state."""
         return self._decode(tokens, want=True)
-
-    def eval(self, tokens: list[int], keep: int) -> np.ndarray | None:
-        """Evaluate ``tokens`` after the first ``keep`` cached ones; the last token's hidden state."""
-        self.clear(keep)
-        self.segments = ([], 0)  # not a segmented prompt: nothing here is reused by prompt()
-        hidden = None
-        for start in range(0, len(tokens), self._n_batch):
-            chunk = tokens[start : start + self._n_batch]
-            hidden = self._decode(chunk, want=start + len(chunk) == len(tokens))
-        return hidden
 
     def _decode(self, tokens: list[int], *, want: bool) -> np.ndarray | None:
         b = self._batch
@@ -303,4 +280,4 @@ class RestrictedHead:
         return out
 
 
-__all__ = ["RestrictedHead", "Rows", "reusable_prefix"]
+__all__ = ["RestrictedHead", "Rows"]

@@ -31,6 +31,7 @@ from . import grammar as G
 from . import prompts as P
 from .gguf import read_gguf_metadata
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
+from .segments import common_prefix, reusable_prefix
 
 _CACHE_VERSION = "3"
 _LOAD_LOCK = threading.Lock()
@@ -241,6 +242,7 @@ class LLM:
         self._cache_setting = cache
         self._cache: ResponseCache | None = None
         self._grammars: dict[str, Any] = {}
+        self._fixed: dict[tuple[Any, ...], list[int]] = {}
         self._stats = {
             "calls": 0,
             "cache_hits": 0,
@@ -367,7 +369,7 @@ class LLM:
         budget = self.n_ctx - max_tokens - 4
         examples = list(examples)
         while True:
-            fixed = len(self._prompt_tokens(self._prompt_text(instruction, examples, "")))
+            fixed = len(self._fixed_tokens(instruction, examples))
             if fixed < budget or not examples:
                 break
             examples.pop()
@@ -387,16 +389,21 @@ class LLM:
             room -= len(toks) - budget + 4
         raise InputError("could not fit the prompt into the context window")  # pragma: no cover
 
+    def _fixed_tokens(self, instruction: str, examples: Sequence[tuple[str, str]]) -> list[int]:
+        """The tokens of the task's prompt for an empty text (memoised: every call of a task needs them
+        twice, in :meth:`build_prompt` and :meth:`prefix_length`)."""
+        key = (instruction, tuple((str(t), str(a)) for t, a in examples))
+        toks = self._fixed.get(key)
+        if toks is None:
+            if len(self._fixed) >= 64:
+                self._fixed.clear()
+            toks = self._fixed[key] = self._prompt_tokens(self._prompt_text(instruction, list(examples), ""))
+        return toks
+
     def prefix_length(self, instruction: str, examples: Sequence[tuple[str, str]], prompt_tokens: list[int]) -> int:
         """How many leading tokens of ``prompt_tokens`` are the task's fixed part: those it shares
         with the same prompt for an empty text (a function of the prompt alone)."""
-        fixed = self._prompt_tokens(self._prompt_text(instruction, list(examples), ""))
-        n = 0
-        for a, b in zip(fixed, prompt_tokens):
-            if a != b:
-                break
-            n += 1
-        return n
+        return common_prefix(self._fixed_tokens(instruction, examples), prompt_tokens)
 
     # ------------------------------------------------------------------ generation
 
@@ -566,18 +573,11 @@ class LLM:
 
     def _eval_prompt(self, prompt_tokens: list[int], split: int = 0) -> None:
         """Evaluate the prompt segment by segment, reusing the cached segments that a cold evaluation
-        would compute the same way (:func:`~textmine.llm.head.reusable_prefix`)."""
-        from .head import reusable_prefix
-
+        would compute the same way (:func:`~textmine.llm.segments.reusable_prefix`)."""
         L = self._llama
         n_prev = int(L.n_tokens)
         # the last prompt token is always evaluated, so its logits are fresh
-        limit = min(n_prev, len(prompt_tokens) - 1)
-        same = 0
-        if limit > 0:
-            prev = L.input_ids[:limit]
-            diff = [i for i in range(limit) if int(prev[i]) != prompt_tokens[i]][:1]
-            same = diff[0] if diff else limit
+        same = common_prefix(L.input_ids[:n_prev].tolist(), prompt_tokens[:-1])
         starts = self._segments(len(prompt_tokens), split)
         prev = getattr(L, "_textmine_segments", ([], 0)) if n_prev else ([], 0)
         reuse = reusable_prefix(*prev, starts, same)
@@ -823,20 +823,17 @@ class LLM:
                     break
             return out
 
+        def llama_logits() -> Any:
+            """llama.cpp's logits of the last evaluated token (a view: copy or index before changing)."""
+            return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1), shape=(n_vocab,))
+
         def full_logits(hidden: Any) -> Any:
-            if head is not None:
-                return head.all_logits(hidden)
-            ptr = llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1)
-            return np.ctypeslib.as_array(ptr, shape=(n_vocab,)).copy()
+            return head.all_logits(hidden) if head is not None else llama_logits().copy()
 
         def choose(hidden: Any) -> int | None:
             """The next token; None when the grammar allows nothing."""
             if allowed_ids is not None:
-                if head is not None:
-                    values = head.logits(hidden, rows)
-                else:
-                    ptr = llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1)
-                    values = np.ctypeslib.as_array(ptr, shape=(n_vocab,))[allowed_ids]
+                values = head.logits(hidden, rows) if head is not None else llama_logits()[allowed_ids]
                 penalize(allowed_ids, values)
                 tok = int(allowed_ids[int(np.argmax(values))])
                 if gs is None or allowed(tok):
