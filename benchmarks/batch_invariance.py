@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import statistics
 import sys
 import time
@@ -27,7 +25,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _fresh import emit_page  # noqa: E402
+from _fresh import command, emit_page, machine  # noqa: E402
 from keywords import read_jsonl  # noqa: E402
 
 OTHERS = [900, 150, 700, 100, 40, 257, 213]  # lengths of sequences 1-7
@@ -113,14 +111,13 @@ def main() -> None:
     ctx.close()
     batch.close()
 
-    cmd = "python benchmarks/batch_invariance.py" + (f" --out {args.out}" if args.out else "")
+    cmd = command("batch_invariance.py", args, {})
     lines = [
         "# Batch invariance of llama.cpp logits (multi-sequence decoding)",
         "",
         f"Command: `{cmd}`",
         "",
-        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU; {started:%Y-%m-%d %H:%M} UTC; "
-        f"llama-cpp-python {llama_cpp.__version__}; packaged Gemma 3 270M, {llm.n_threads} threads; one KV "
+        f"{machine(started)}; llama-cpp-python {llama_cpp.__version__}; packaged Gemma 3 270M, {llm.n_threads} threads; one KV "
         "stream per sequence, no flash attention. Sequence 0 at "
         f"{len(lengths)} lengths ({lengths[0]}-{lengths[-1]} tokens); the others {OTHERS} tokens.",
         "",

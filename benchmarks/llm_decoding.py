@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
 import sys
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _fresh import emit_page  # noqa: E402
+from _fresh import command, emit_page, machine  # noqa: E402
 from keywords import KEYLLM_DEFAULT_PROMPT, _make_keyllm, read_jsonl  # noqa: E402
 
 _OFF = {"split_prompt": False, "restrict_vocabulary": False, "restricted_head": False}
@@ -122,16 +121,13 @@ def main() -> None:
             del L.eval
     results = [(name, statistics.median(times[name]), *quality[name]) for name in [peer] + [c for c, _ in CONFIGS]]
 
-    cmd = "python benchmarks/llm_decoding.py" + (f" --limit {args.limit}" if args.limit != 100 else "")
-    cmd += f" --repeat {args.repeat}" if args.repeat != 2 else ""
-    cmd += f" --out {args.out}" if args.out else ""
+    cmd = command("llm_decoding.py", args, {"limit": 100, "repeat": 2})
     lines = [
         "# LLM keyword decoding: what each change of the greedy loop is worth",
         "",
         f"Command: `{cmd}`",
         "",
-        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU; {started:%Y-%m-%d %H:%M} UTC; "
-        f"load average at start {load0:.1f}. First {len(docs)} Inspec test documents, packaged Gemma 3 270M, "
+        f"{machine(started, load0)}. First {len(docs)} Inspec test documents, packaged Gemma 3 270M, "
         f"response cache off, KeyLLM first in the same process; {args.repeat} rounds over all rows, "
         "median s/doc.",
         "",

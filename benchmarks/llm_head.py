@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _fresh import emit_page  # noqa: E402
+from _fresh import command, emit_page, machine  # noqa: E402
 
 TEXT = (
     "Graph neural networks learn representations of nodes by passing messages along the edges of a graph. "
@@ -133,16 +132,13 @@ def main() -> None:
     import textmine  # noqa: F401  (sets the OpenMP wait policy before llama.cpp loads)
 
     results = [measure(name, args.steps, args.rounds) for name in ("gemma3-270m", "smollm2-135m")]
-    cmd = "python benchmarks/llm_head.py" + (f" --steps {args.steps}" if args.steps != 100 else "")
-    cmd += f" --rounds {args.rounds}" if args.rounds != 5 else ""
-    cmd += f" --out {args.out}" if args.out else ""
+    cmd = command("llm_head.py", args, {"steps": 100, "rounds": 5})
     lines = [
         "# One decoding step: whole output layer vs restricted head",
         "",
         f"Command: `{cmd}`",
         "",
-        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU; {started:%Y-%m-%d %H:%M} UTC; "
-        f"load average at start {load0:.1f}. One-token steps after a 100-token prompt, {args.steps} steps per "
+        f"{machine(started, load0)}. One-token steps after a 100-token prompt, {args.steps} steps per "
         f"measurement, median of {args.rounds} rounds; 300 allowed tokens for the restricted head.",
         "",
         "| model | output matrix | whole output layer, ms/step | no output row, ms/step | restricted head, ms/step "

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _embcache import data_dir  # noqa: E402
-from _fresh import emit_page, run_fresh  # noqa: E402
+from _fresh import command, emit_page, machine, run_fresh  # noqa: E402
 
 CHILD = r"""
 import json, sys, time
@@ -88,14 +87,13 @@ def main() -> None:
                 if busy is not None:
                     busy.kill()
                     busy.wait()
-    cmd = "python benchmarks/llm_threads.py" + (f" --out {args.out}" if args.out else "")
+    cmd = command("llm_threads.py", args, {})
     lines = [
         "# llama.cpp speed under OpenMP wait policies",
         "",
         f"Command: `{cmd}` (repeat {args.repeat}, medians)",
         "",
-        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU; "
-        f"{started:%Y-%m-%d %H:%M} UTC; load average at start {load0:.1f}. "
+        f"{machine(started, load0)}. "
         "Model: the packaged Gemma 3 270M Q4_K_M, all cores; each run a fresh process that imported "
         "torch and embedded 20 texts first. `busy`: one extra process spins on a core meanwhile.",
         "",
