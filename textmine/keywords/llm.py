@@ -273,7 +273,7 @@ class LLMKeywordExtractor(TextmineEstimator):
         or lower-cased) and JSON punctuation (``LLM.generate_list(vocabulary=)``):
         its keyphrases are made of the document's words, and each decoding
         step computes only those tokens' logits instead of the whole output
-        layer (2.3x faster steps for the default Gemma 3 270M).  ``None``
+        layer (2.2x faster steps for the default Gemma 3 270M).  ``None``
         (default): the same as ``grounded``.
     group_threshold:
         Documents whose embeddings have cosine similarity >= this value to a

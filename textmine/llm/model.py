@@ -642,7 +642,7 @@ class LLM:
     restricted_head = True
     """With a restricted vocabulary (``generate_list(vocabulary=...)``), compute only the allowed
     tokens' logits, from the GGUF's output rows, instead of llama.cpp's whole output layer
-    (:mod:`textmine.llm.head`; about 2.3x faster steps for Gemma 3 270M's 262k-token vocabulary).
+    (:mod:`textmine.llm.head`; about 2.2x faster steps for Gemma 3 270M's 262k-token vocabulary).
     The choices are those of the whole output layer restricted to the same tokens (the logits agree
     to float rounding, checked when the head is built); a model whose output layer cannot be
     computed exactly that way, or ``False`` here, uses the whole layer."""
