@@ -102,7 +102,7 @@ def main() -> None:
         t0 = time.perf_counter()
         out = keyllm(docs)
         times.setdefault(peer, []).append((time.perf_counter() - t0) / len(docs))
-        quality[peer] = (None, evaluate_keyphrases(out, gold), None)
+        quality[peer] = (None, None, evaluate_keyphrases(out, gold), None)
         L.eval = counting_eval
         try:
             kx.transform(docs[:2])  # warm: the instruction's blocks in the KV cache, as after any first call
@@ -111,11 +111,15 @@ def main() -> None:
                     setattr(kx if k == "restrict_vocabulary" else llm, k, v)
                 kx.transform(docs[:1])  # warm this configuration's fixed prompt part
                 steps[0] = 0
+                llm.reset_stats()
                 t0 = time.perf_counter()
                 out = [[k.text for k in kws] for kws in kx.transform(docs)]
                 times.setdefault(name, []).append((time.perf_counter() - t0) / len(docs))
                 first = out if first is None else first
-                quality[name] = (steps[0] / len(docs), evaluate_keyphrases(out, gold), out == first)
+                st = llm.stats
+                read = (st["prompt_tokens"] - st["prompt_tokens_reused"], st["prompt_tokens_reused"])
+                quality[name] = (steps[0] / len(docs), [r / len(docs) for r in read], evaluate_keyphrases(out, gold),
+                                 out == first)
                 print(name, times[name][-1], flush=True)
         finally:
             del L.eval
@@ -131,18 +135,23 @@ def main() -> None:
         f"response cache off, KeyLLM first in the same process; {args.repeat} rounds over all rows, "
         "median s/doc.",
         "",
-        "| configuration | s/doc | model steps / doc | F1@5 | F1@10 | same keyphrases as 'full grammar pass' |",
-        "|---|---:|---:|---:|---:|---|",
+        "| configuration | s/doc | model steps / doc | prompt tokens read / reused per doc | F1@5 | F1@10 "
+        "| same keyphrases as 'full grammar pass' |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
-    for name, sec, st, ev, same in results:
+    for name, sec, st, read, ev, same in results:
         st_s = f"{st:.1f}" if st is not None else "-"
+        read_s = f"{read[0]:.0f} / {read[1]:.0f}" if read is not None else "-"
         same_s = "-" if same is None else ("yes" if same else "no")
-        lines.append(f"| {name} | {sec:.3f} | {st_s} | {100 * ev['F1@5']:.1f} | {100 * ev['F1@10']:.1f} | {same_s} |")
+        lines.append(
+            f"| {name} | {sec:.3f} | {st_s} | {read_s} | {100 * ev['F1@5']:.1f} | {100 * ev['F1@10']:.1f} | {same_s} |"
+        )
     lines += [
         "",
         "Rows 2-7 are `LLMKeywordExtractor()` with the options named in the module docstring of "
         "`benchmarks/llm_decoding.py` switched on one after the other; the first of them is the loop before "
-        "all of them, the last the defaults. Model steps count llama.cpp evaluations, prompt segments included.",
+        "all of them, the last the defaults. Model steps count llama.cpp evaluations, prompt segments included. "
+        "Prompt tokens: evaluated, and kept from the previous document's prompt in the KV cache (`LLM.stats`).",
     ]
     emit_page(lines, args.out)
 
