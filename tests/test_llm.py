@@ -644,6 +644,20 @@ def test_bad_vocabulary_is_an_input_error(gemma):
         m.complete(toks, G.string_list_grammar(2, 10), 4, allowed_ids=[1, 2])
 
 
+def test_vocabulary_ids_do_not_depend_on_earlier_texts(gemma, news):
+    """The per-model memo of quoted words gives the ids a cold computation gives."""
+    m = LLM(gemma.path, preset=gemma.preset, cache=False)
+    memo = m._llama.__dict__.setdefault("_textmine_quoted_ids", {})
+    memo.clear()
+    cold = m.vocabulary_ids(news[1])
+    assert m.tokenize('"' + news[1].split()[0]) and memo  # filled
+    m.vocabulary_ids(news[0])
+    assert m.vocabulary_ids(news[1]) == cold
+    memo.clear()
+    assert m.vocabulary_ids(news[1]) == cold
+    assert set(m.tokenize('"' + news[1].split()[1])) <= set(cold)
+
+
 def test_prompt_split_at_the_fixed_part(gemma, news):
     """The fixed part ends a segment: all of it is reused by the next call, and answers do not depend
     on what was cached."""

@@ -722,8 +722,15 @@ class LLM:
         ordered = sorted(words)
         ids.update(self.tokenize(" " + " ".join(ordered)))  # each word after a space
         ids.update(self.tokenize("\n".join(ordered)))  # and at the start of a line: without one
-        for w in ordered:  # the first word of an item follows '"'
-            ids.update(self.tokenize('"' + w))
+        # the first word of an item follows '"'; memoised per loaded model (words recur across documents)
+        memo = self._llama.__dict__.setdefault("_textmine_quoted_ids", {})
+        if len(memo) > 200_000:
+            memo.clear()
+        for w in ordered:
+            quoted = memo.get(w)
+            if quoted is None:
+                quoted = memo[w] = tuple(self.tokenize('"' + w))
+            ids.update(quoted)
         return sorted(ids)
 
     def _greedy(
