@@ -39,6 +39,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=2, help="rounds, alternating KeyLLM and textmine; medians")
+    ap.add_argument("--settings", type=int, default=1, help="1: also time reading under other llama.cpp settings")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
@@ -122,8 +123,10 @@ def main() -> None:
         print({k: round(v[-1], 4) for k, v in res.items()}, flush=True)
 
     med = {k: statistics.median(v) for k, v in res.items()}
+    doc_parts = [(toks[:starts[-1]], toks[starts[-1]:]) for toks, starts in prompts]
+    speeds = reading_speeds(str(llm.path), doc_parts) if args.settings else []
     peer, target = med["keyllm"], med["keyllm"] / 3
-    cmd = command("llm_floor.py", args, {"limit": 100, "repeat": 2})
+    cmd = command("llm_floor.py", args, {"limit": 100, "repeat": 2, "settings": 1})
     tot = med["total"]
     lines = [
         "# Where LLMKeywordExtractor's time goes, against KeyLLM",
@@ -155,10 +158,72 @@ def main() -> None:
         "",
         f"Reading the document is {100 * med['read_only'] / target:.0f}% of the target on its own; the target "
         f"leaves {1000 * max(target - med['read_only'], 0):.0f} ms per document for writing about "
-        f"{counts.get('step1', 0) + counts.get('stepk', 0):.0f} steps of keyphrases, where one step of the "
-        f"transformer costs {med['step1_ms']:.1f} ms here.",
+        f"{counts.get('step1', 0) + counts.get('stepk', 0):.0f} steps of keyphrases, where one one-token step "
+        f"costs {med['step1_ms']:.1f} ms here (median).",
     ]
+    if speeds:
+        lines += [
+            "",
+            "Reading the documents' parts of the same prompts (their fixed part cached) under other llama.cpp "
+            "settings, each in a fresh `llama_cpp.Llama` (whole output layer for the last token, as llama.cpp "
+            "computes it), all loaded at once and timed in 3 alternating rounds, median:",
+            "",
+            "| setting | tokens/s | s/doc |",
+            "|---|---:|---:|",
+        ]
+        lines += [f"| {name} | {tps:.0f} | {sec:.3f} |" for name, tps, sec in speeds]
     emit_page(lines, args.out)
+
+
+SETTINGS = [
+    ("defaults (textmine's: 2 threads, n_batch = n_ubatch = 512, no flash attention)", {}, None),
+    ("flash attention", {"flash_attn": True}, None),
+    ("n_ubatch 128", {"n_ubatch": 128}, None),
+    ("n_ubatch 64", {"n_ubatch": 64}, None),
+    ("weights requantized to Q8_0 (larger, near-lossless)", {}, 7),
+]
+
+
+def reading_speeds(path: str, parts: list[tuple[list[int], list[int]]], rounds: int = 3) -> list[tuple[str, float, float]]:
+    """Tokens/s and s/doc of reading each document part after its cached fixed part, per setting;
+    all settings loaded at once and timed in alternating rounds (median), so drift hits them alike."""
+    import ctypes
+    import tempfile
+
+    import llama_cpp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        loaded = []
+        for name, kwargs, ftype in SETTINGS:
+            model = path
+            if ftype is not None:
+                qp = llama_cpp.llama_model_quantize_default_params()
+                qp.ftype, qp.allow_requantize, qp.nthread = ftype, True, os.cpu_count() or 1
+                model = str(Path(tmp) / f"requantized-{ftype}.gguf")
+                if llama_cpp.llama_model_quantize(path.encode(), model.encode(), ctypes.byref(qp)) != 0:
+                    continue
+            L = llama_cpp.Llama(model_path=model, n_ctx=2048, n_threads=2, n_threads_batch=2, n_batch=512,
+                                verbose=False, **kwargs)
+            loaded.append((name, L))
+        times: dict[str, list[float]] = defaultdict(list)
+        n_tok = sum(len(doc) for _, doc in parts)
+        for _ in range(rounds):
+            for name, L in loaded:
+                sec = 0.0
+                for fixed, doc in parts:
+                    if L.n_tokens < len(fixed) or L.input_ids[: len(fixed)].tolist() != fixed:
+                        L.reset()
+                        L.eval(fixed)  # not timed: textmine reuses the fixed part from the KV cache
+                    L.n_tokens = len(fixed)
+                    t0 = time.perf_counter()
+                    L.eval(doc)
+                    sec += time.perf_counter() - t0
+                times[name].append(sec)
+            print({k: round(n_tok / v[-1]) for k, v in times.items()}, flush=True)
+        for _, L in loaded:
+            L.close()
+    return [(name, n_tok / statistics.median(times[name]), statistics.median(times[name]) / len(parts))
+            for name, _ in loaded]
 
 
 if __name__ == "__main__":
