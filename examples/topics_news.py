@@ -47,7 +47,7 @@ def main() -> None:
     print("\nNMI {nmi:.3f}  ARI {ari:.3f}  NPMI {npmi:.3f}  diversity {diversity:.3f}  outliers {outlier_share:.1%}"
           .format(**m))
 
-    model.save(out / "news_model")
+    model.save(out / "news_model", force=True)
     report = model.report(out / "news_report.html", docs=texts, ids=ids, gold_labels=gold,
                           settings={"input": f"AG News test, first {len(texts)} articles"}, force=True)
     print(f"\nsaved the model to {out / 'news_model'}\nwrote the report {report}")

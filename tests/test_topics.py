@@ -83,6 +83,52 @@ def test_same_seed_same_topics(corpus, fitted, embeddings):
     assert [t.representative_docs for t in again.topics_] == [t.representative_docs for t in fitted.topics_]
 
 
+def test_save_never_loses_what_is_at_the_path(fitted, tmp_path, monkeypatch):
+    """A saved model is replaced only with force=True; other files never; a failed save keeps the old model."""
+    from textmine.topics import persist
+
+    user = tmp_path / "userdata"
+    user.mkdir()
+    (user / "notes.txt").write_text("precious")
+    for force in (False, True):
+        with pytest.raises(PersistenceError, match="not a saved textmine model"):
+            fitted.save(user, force=force)
+    assert [p.name for p in user.iterdir()] == ["notes.txt"] and (user / "notes.txt").read_text() == "precious"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(PersistenceError, match="not a directory"):
+        fitted.save(tmp_path / "file", force=True)
+    with pytest.raises(PersistenceError, match="does not exist"):
+        fitted.save(tmp_path / "no" / "such" / "dir")
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fitted.save(empty)  # an empty directory is fine
+    assert persist.is_model_dir(empty)
+
+    path = tmp_path / "model"
+    fitted.save(path)
+    before = {p.name: p.read_bytes() for p in path.iterdir()}
+    with pytest.raises(PersistenceError, match="already exists.*force=True"):
+        fitted.save(path)
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+
+    def broken(model, out):  # failure injection: the disk fills up half-way through a save
+        (out / "config.json").write_text("{")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persist, "_write_model", broken)
+    with pytest.raises(OSError, match="No space"):
+        fitted.save(path, force=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before  # the earlier model, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]  # no leftovers
+    assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)
+
+    fitted.save(path, force=True)  # replaced whole
+    assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]
+
+
 def test_save_load_round_trip_and_tampering(corpus, fitted, tmp_path):
     docs, _ = corpus
     path = tmp_path / "model"
@@ -103,13 +149,13 @@ def test_save_load_round_trip_and_tampering(corpus, fitted, tmp_path):
     with pytest.raises(PersistenceError, match="checksum"):
         TopicModel.load(path)
 
-    fitted.save(path)  # re-save, then edit a topic word in the JSON
+    fitted.save(path, force=True)  # re-save, then edit a topic word in the JSON
     cfg = path / "config.json"
     cfg.write_text(cfg.read_text().replace('"words": [\n    [\n     "', '"words": [\n    [\n     "x', 1))
     with pytest.raises(PersistenceError):
         TopicModel.load(path)
 
-    fitted.save(path)
+    fitted.save(path, force=True)
     man = json.loads((path / "manifest.json").read_text())
     man["format_version"] = 99
     (path / "manifest.json").write_text(json.dumps(man))
@@ -184,6 +230,9 @@ def test_small_and_bad_corpora():
         TopicModel().fit("a single string")
     with pytest.raises(InputError):
         TopicModel(n_topics="many").fit(few)
+    for bad in ({"random_state": "x"}, {"random_state": -1}, {"merge_threshold": 2}, {"merge_threshold": "high"}):
+        with pytest.raises(InputError, match=next(iter(bad))):  # checked before UMAP could fail on it
+            TopicModel(**bad).fit(few)
     with pytest.raises(InputError, match="embeddings"):
         TopicModel().fit(few, embeddings=np.zeros((3, 4)))
     # a corpus smaller than the cluster size still gives a sensible model (one topic)

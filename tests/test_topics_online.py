@@ -164,7 +164,7 @@ def test_partial_fit_fixed_k_bad_input_and_old_models(corpus, E, tmp_path):
     with pytest.raises(InputError, match="format version 1"):
         old.partial_fit(docs[:10], embeddings=E[:10])
     # ... and version 2 without its online.json is damaged
-    tm.save(path)
+    tm.save(path, force=True)
     (path / "online.json").unlink()
     with pytest.raises(PersistenceError, match="online.json"):
         TopicModel.load(path)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ import numpy as np
 
 from ..errors import PersistenceError
 
-__all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save_model", "load_model", "check_save_target", "is_model_dir", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "textmine.TopicModel"
 FORMAT_VERSION = 2
@@ -67,16 +68,84 @@ def _jsonable(value: Any) -> bool:
     return False
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> None:
+def is_model_dir(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a directory written by :func:`save_model` (its manifest names the format;
+    the files are not checked: a damaged model still counts, so that it can be replaced)."""
+    man = Path(path) / "manifest.json"
+    try:
+        data = json.loads(man.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def check_save_target(path: str | os.PathLike[str], force: bool = False) -> Path:
+    """The absolute directory a model may be saved to, or :class:`PersistenceError` saying why not.
+
+    A new path or an empty directory is fine.  A directory that already holds a saved model is
+    replaced only with ``force=True``.  Anything else that exists (a file, a directory of other
+    files) is never overwritten, ``force`` or not: nothing a user saved is lost.
+    """
+    out = Path(path).expanduser().resolve()
+    if out.parent == out:
+        raise PersistenceError(f"cannot save a model to the root directory {out}")
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # pragma: no cover - the working directory was deleted
+        cwd = None
+    if cwd is not None and (cwd == out or out in cwd.parents):
+        raise PersistenceError(f"{path} is the current directory or one above it; save the model to a new folder")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise PersistenceError(f"{path} exists and is not a directory; choose another path")
+        if any(out.iterdir()):
+            if not is_model_dir(out):
+                raise PersistenceError(
+                    f"{path} is a directory with other files in it (not a saved textmine model); "
+                    "refusing to overwrite it, choose a new or empty directory"
+                )
+            if not force:
+                raise PersistenceError(
+                    f"model folder {path} already exists; pass force=True to replace it"
+                )
+    elif not out.parent.is_dir():
+        raise PersistenceError(f"cannot save to {path}: directory {out.parent} does not exist")
+    return out
+
+
+def save_model(model: Any, path: str | os.PathLike[str], force: bool = False) -> None:
+    """Write ``model`` to the directory ``path`` (see the module docs; :func:`check_save_target` says
+    where).  The files are written to a new directory next to it first, which then takes the place of
+    ``path``: an error while saving leaves an earlier model at ``path`` as it was."""
+    model._check_fitted("topic_embeddings_")
+    target = check_save_target(path, force)
+    tmp = target.with_name(f".{target.name}.textmine-tmp-{os.getpid()}")
+    old = target.with_name(f".{target.name}.textmine-old-{os.getpid()}")
+    for leftover in (tmp, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    tmp.mkdir()
+    try:
+        _write_model(model, tmp)
+        if target.exists():
+            target.rename(old)  # an empty directory or a saved model (checked above)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if old.exists():
+                old.rename(target)
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_model(model: Any, out: Path) -> None:
     from safetensors.numpy import save_file
 
     from .. import __version__
 
-    model._check_fitted("topic_embeddings_")
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise PersistenceError(f"{out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
     incremental = hasattr(model, "term_counts_")
     params, unsaved = {}, []
     for name, value in model.get_params(deep=False).items():
@@ -123,15 +192,10 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         arrays.update({k: np.ascontiguousarray(v) for k, v in tc.to_arrays().items()})
         arrays["outlier_embeddings"] = np.ascontiguousarray(model.outlier_embeddings_, dtype=np.float32)
         online = {"words": list(tc.words), "outlier_texts": list(model.outlier_texts_)}
-    tmp_cfg = out / "config.json.tmp"
-    tmp_cfg.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp_onl = out / "online.json.tmp"
-    tmp_onl.write_text(json.dumps(online, ensure_ascii=False), encoding="utf-8")
-    tmp_arr = out / "arrays.safetensors.tmp"
-    save_file(arrays, str(tmp_arr), metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
-    os.replace(tmp_cfg, out / "config.json")
-    os.replace(tmp_onl, out / "online.json")
-    os.replace(tmp_arr, out / "arrays.safetensors")
+    (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "online.json").write_text(json.dumps(online, ensure_ascii=False), encoding="utf-8")
+    save_file(arrays, str(out / "arrays.safetensors"),
+              metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
