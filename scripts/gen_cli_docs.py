@@ -41,10 +41,14 @@ Step messages and progress bars go to standard error; progress bars appear only 
 and `--quiet` silences both.
 
 **Nothing is overwritten without `--force`**: an existing output file, report or model folder
-stops the command before any work is done.
+stops the command before any work is done. With `--force`, `--save DIR` replaces a saved model
+folder only: a folder holding other files (or the current directory) is never replaced. A missing
+optional dependency for the output (pyarrow for `.parquet`) is also reported before any work.
+Output piped into a command that stops reading early (`textmine keywords docs.txt | head`) ends
+the command quietly with exit code 0.
 
 **Exit codes**: `0` success; `2` usage error (unknown option, bad value, missing or unreadable
-input, an output that already exists); `1` any other failure (a model that cannot be loaded,
+input, a folder that is not a saved model or a damaged one, an output that already exists); `1` any other failure (a model that cannot be loaded,
 ...); `130` interrupted. Errors are one line on standard error, `textmine: error: ...`;
 `--debug` (or `TEXTMINE_DEBUG=1`) shows the full traceback instead.
 

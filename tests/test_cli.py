@@ -98,6 +98,16 @@ def test_installed_entry_point_subprocess(tmp_path, corpus_dir):
     assert len(rows) == 6 and all(len(r[1].split(", ")) == 3 for r in rows)
     assert kw.stderr.strip() == "", kw.stderr
     assert any(p.is_file() for p in cache.rglob("*")), "--cache-dir: no embedding cache written there"
+    # the reader stops early (`| head`): a quiet exit, not a BrokenPipeError
+    proc = subprocess.Popen([exe, "keywords", "-", "--top-n", "3", "--quiet", "--cache-dir", str(cache)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()
+    _, err = proc.communicate(text.encode("utf-8"), timeout=300)
+    assert proc.returncode == 0 and b"BrokenPipe" not in err and err.strip() == b"", err
+    # python -m textmine is the same command
+    m = subprocess.run([sys.executable, "-m", "textmine", "--version"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert m.returncode == 0 and m.stdout.startswith("textmine ")
 
 
 def test_main_returns_exit_codes(capsys):
@@ -243,6 +253,34 @@ def test_topics_fit_save_report_output(fitted, corpus_dir):
         again = run("topics", corpus_dir / "docs.jsonl", "--n-topics", "3", "--no-label", *extra, ok=False)
         assert again.exit_code == 2 and "already exists" in again.stderr, again.stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (d / "model").iterdir()) == snapshot
+    # --force replaces a saved model, never a folder of other files (checked before any model work)
+    foreign = d / "userdata"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("precious")
+    for extra in ([], ["--force"]):
+        again = run("topics", corpus_dir / "docs.jsonl", "--no-label", "--save", foreign, *extra, ok=False)
+        assert again.exit_code == 2 and "not a saved textmine model" in again.stderr, again.stderr
+        assert "fitting" not in again.stderr
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"] and (foreign / "notes.txt").read_text() == "precious"
+
+
+def test_missing_parquet_support_and_non_models_fail_before_any_work(fitted, corpus_dir, tmp_path):
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        res = run("topics", corpus_dir / "docs.jsonl", "--no-label", "-o", tmp_path / "t.parquet",
+                  "--save", tmp_path / "m", ok=False)
+        assert res.exit_code == 1 and "pyarrow" in res.stderr and "fitting" not in res.stderr, res.stderr
+        assert not (tmp_path / "m").exists()
+    (tmp_path / "notamodel").mkdir()
+    (tmp_path / "notamodel" / "a.txt").write_text("x")
+    res = run("transform", tmp_path / "notamodel", corpus_dir / "docs.jsonl", ok=False)
+    assert res.exit_code == 2 and "not a model folder" in res.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(fitted["dir"] / "model", broken)
+    (broken / "config.json").write_text("{}")
+    res = run("transform", broken, corpus_dir / "docs.jsonl", ok=False)
+    assert res.exit_code == 2 and "checksum" in res.stderr, res.stderr
 
 
 def test_transform_matches_fit_assignments(fitted, corpus_dir, tmp_path):

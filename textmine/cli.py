@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -28,7 +27,7 @@ from typing import Annotated, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from .errors import InputError, TextmineError
+from .errors import InputError, PersistenceError, TextmineError
 
 # --------------------------------------------------------------------------- state & errors
 
@@ -85,6 +84,14 @@ class _Group(TyperGroup):
                 raise
             typer.echo("textmine: interrupted", err=True)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # the reader of our output went away (`textmine ... | head`): stop quietly, like Unix tools
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            raise typer.Exit(0) from None
         except InputError as exc:
             if STATE.debug:
                 raise
@@ -325,22 +332,23 @@ def _check_output(path: Optional[Path], force: bool) -> None:
     """Fail fast (before any model work) on an output that exists or cannot be written."""
     if path is None:
         return
-    from .io import check_output_path, output_format
+    from .io import check_output_path, output_format, require_pyarrow
 
-    output_format(path)
+    if output_format(path) == "parquet":
+        require_pyarrow()
     check_output_path(path, force=force)
 
 
 def _check_model_dir(path: Optional[Path], force: bool) -> None:
+    """Fail fast (before any model work) on a --save folder that may not be written."""
     if path is None:
         return
-    if path.exists() and not force:
-        raise InputError(f"model folder {path} already exists; pass --force to overwrite it")
-    if path.exists() and not path.is_dir():
-        raise InputError(f"{path} exists and is not a folder")
-    parent = path.expanduser().absolute().parent
-    if not parent.is_dir():
-        raise InputError(f"cannot write {path}: folder {parent} does not exist")
+    from .topics.persist import check_save_target
+
+    try:
+        check_save_target(path, force=force)
+    except PersistenceError as exc:
+        raise InputError(str(exc).replace("pass force=True", "pass --force")) from None
 
 
 def _check_report(path: Optional[Path], force: bool) -> None:
@@ -620,22 +628,8 @@ def topics_cmd(
 
 
 def _save_model(model: Any, path: Path, force: bool) -> None:
-    path = path.expanduser()
-    if path.exists():
-        if not force:
-            raise InputError(f"model folder {path} already exists; pass --force to overwrite it")
-        tmp = path.with_name(path.name + ".textmine-tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        model.save(tmp)
-        old = path.with_name(path.name + ".textmine-old")
-        if old.exists():
-            shutil.rmtree(old)
-        path.rename(old)
-        tmp.rename(path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        model.save(path)
+    _check_model_dir(path, force)
+    model.save(path, force=force)
 
 
 def _load_model(path: Path) -> Any:
@@ -643,9 +637,14 @@ def _load_model(path: Path) -> Any:
 
     if not path.exists():
         raise InputError(f"model folder not found: {path}")
-    if not path.is_dir():
+    from .topics.persist import is_model_dir
+
+    if not path.is_dir() or not is_model_dir(path):
         raise InputError(f"{path} is not a model folder (save one with `textmine topics ... --save DIR`)")
-    return TopicModel.load(path)
+    try:
+        return TopicModel.load(path)
+    except PersistenceError as exc:  # a damaged model folder is bad input (exit code 2)
+        raise InputError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- label

@@ -1,0 +1,7 @@
+"""``python -m textmine``: the same as the ``textmine`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
