@@ -83,6 +83,31 @@ def test_jsonl_missing_id_uses_position_and_partial_labels_are_dropped(tmp_path)
     assert c.labels is None
 
 
+def test_ids_are_all_given_or_all_numbered(tmp_path):
+    """A record without an id among records with one (or a misspelt --id-field) is an error: numbered
+    rows would collide with real ids, and evaluation matches documents by id."""
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"id": "7", "text": "a"}\n{"text": "b"}\n{"id": "1", "text": "c"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"d.jsonl line 2: no 'id' id, while d.jsonl line 1 has one"):
+        read_corpus(p)
+    p.write_text('{"doc": "7", "text": "a"}\n{"doc": "8", "text": "b"}\n', encoding="utf-8")
+    assert read_corpus(p, id_field="doc").ids == ["7", "8"]
+    with pytest.raises(InputError, match=r"no id field 'nosuch'.*--id-field"):
+        read_corpus(p, id_field="nosuch")
+    c = tmp_path / "d.csv"
+    c.write_text("id,text\n1,a\n,b\n", encoding="utf-8")  # an empty cell is no id
+    with pytest.raises(InputError, match="no 'id' id"):
+        read_corpus(c)
+
+
+def test_csv_cells_longer_than_the_csv_module_default(tmp_path):
+    long = "word " * 40_000  # 200k characters, above csv's 131,072 default
+    p = tmp_path / "long.csv"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["id", "text"], ["a", "short"], ["b", long]])
+    assert read_corpus(p).texts == ["short", long]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -145,6 +145,7 @@ def _records_to_corpus(
     labels: list[Any] = []
     kept: dict[str, list[Any]] = {k: [] for k in keep}
     seen_fields: set[str] = set()
+    with_id_at = missing_id_at = ""  # the first records with / without an id (all or none must have one)
     for where, rec in records:
         if not isinstance(rec, Mapping):
             raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}")
@@ -154,11 +155,23 @@ def _records_to_corpus(
             raise InputError(f"{where}: no field {field!r} (fields: {have}); choose the text field with --field")
         texts.append(_as_text(rec[field], where, field))
         rid = rec.get(id_field)
-        ids.append(str(rid) if rid is not None and rid == rid else str(len(ids)))
+        has_id = rid is not None and rid == rid and rid != ""
+        if has_id:
+            with_id_at = with_id_at or where
+        else:
+            missing_id_at = missing_id_at or where
+        if with_id_at and missing_id_at:
+            raise InputError(
+                f"{missing_id_at}: no {id_field!r} id, while {with_id_at} has one; give every record an id "
+                "(or none, to number them from 0)"
+            )
+        ids.append(str(rid) if has_id else str(len(ids)))
         lab = rec.get(label_field)
         labels.append(None if lab is None or lab != lab else lab)
         for k in keep:
             kept[k].append(rec.get(k))
+    if missing_id_at and id_field != "id":
+        raise InputError(f"{missing_id_at}: no id field {id_field!r}; check --id-field")
     has_labels = bool(labels) and all(lab is not None for lab in labels)
     return Corpus(
         texts=texts,
@@ -167,6 +180,9 @@ def _records_to_corpus(
         fields=kept,
         source=source,
     )
+
+
+_CSV_FIELD_LIMIT = 2**31 - 1
 
 
 def _jsonl_records(text: str, name: str) -> Iterable[tuple[str, Any]]:
@@ -181,6 +197,9 @@ def _jsonl_records(text: str, name: str) -> Iterable[tuple[str, Any]]:
 
 
 def _csv_records(text: str, name: str, delimiter: str) -> Iterable[tuple[str, Any]]:
+    # long documents are welcome: lift the csv module's 128 KiB cell limit
+    if csv.field_size_limit() < _CSV_FIELD_LIMIT:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for rec in reader:
@@ -343,6 +362,18 @@ def output_format(path: str | os.PathLike[str]) -> str:
     return fmt
 
 
+def require_pyarrow() -> None:
+    """:class:`DependencyError` unless pyarrow (needed to write .parquet) can be imported."""
+    import importlib
+
+    try:
+        importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        raise DependencyError(
+            "writing .parquet needs pyarrow: `pip install pyarrow` (or write .jsonl / .csv)"
+        ) from None
+
+
 def check_output_path(path: str | os.PathLike[str], *, force: bool = False, kind: str = "output") -> Path:
     """Refuse to replace an existing file or folder unless ``force``; check the parent folder exists."""
     p = Path(path).expanduser()
@@ -417,13 +448,10 @@ def write_records(
 
         _atomic_write(p, _w)
     else:
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise DependencyError(
-                "writing .parquet needs pyarrow: `pip install pyarrow` (or write .jsonl / .csv)"
-            ) from None
+        require_pyarrow()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         table = pa.Table.from_pylist([{k: rec.get(k) for k in columns} for rec in records])
         _atomic_write(p, lambda fh: pq.write_table(table, fh), binary=True)
     return p
