@@ -57,11 +57,27 @@ def test_errors_share_a_base():
         (["ok", None], "index 1 is None"),
         (["ok", 3.5], "index 1 must be a str"),
         ([b"\xff\xfe bad"], "not valid UTF-8"),
+        ({"a": "one text"}, "gives its keys"),
+        ({"one text", "another"}, "no order"),
+        (np.array([["a", "b"]]), "one-dimensional"),
     ],
 )
 def test_bad_corpora_raise_input_error(docs, message):
     with pytest.raises(InputError, match=message):
         as_documents(docs)
+
+
+def test_a_dataframe_is_not_a_corpus():
+    """Iterating over a DataFrame gives its column names: an error naming the fix, not 1 'document'."""
+    import pandas as pd
+
+    from textmine import KeywordExtractor, TopicModel
+
+    df = pd.DataFrame({"text": ["a rocket reached orbit", "the team won the final"]})
+    for call in (lambda: as_documents(df), lambda: KeywordExtractor().transform(df), lambda: TopicModel().fit(df)):
+        with pytest.raises(InputError, match=r"DataFrame.*df\['text'\]"):
+            call()
+    assert as_documents(df["text"]) == list(df["text"])
 
 
 def test_corpus_normalisation():

@@ -16,7 +16,8 @@ Policy (documented in docs/input.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .errors import EmptyCorpusError, InputError
@@ -46,6 +47,18 @@ def as_documents(docs: Any, *, allow_empty_corpus: bool = False, name: str = "do
         )
     if docs is None or not isinstance(docs, Iterable):
         raise InputError(f"{name} must be an iterable of str, got {type(docs).__name__}")
+    kind = type(docs).__name__
+    if kind == "DataFrame" or (hasattr(docs, "columns") and hasattr(docs, "iloc")):
+        raise InputError(
+            f"{name} is a DataFrame: iterating over it gives its column names, not documents; "
+            f"pass one column, e.g. df['text']"
+        )
+    if isinstance(docs, Mapping):
+        raise InputError(f"{name} is a {kind}: iterating over it gives its keys; pass list(d.values()) or a list")
+    if isinstance(docs, AbstractSet):
+        raise InputError(f"{name} is a {kind}, which has no order: pass a list (e.g. sorted(...))")
+    if getattr(docs, "ndim", 1) != 1:
+        raise InputError(f"{name} must be one-dimensional, got an array of shape {getattr(docs, 'shape', '?')}")
     out = [as_document(d, i) for i, d in enumerate(docs)]
     if not out and not allow_empty_corpus:
         raise EmptyCorpusError(f"{name} is empty: at least one document is needed")
