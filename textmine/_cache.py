@@ -20,7 +20,16 @@ def cache_root(override: str | os.PathLike[str] | None = None) -> Path:
     else:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         root = Path(base) / "textmine"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import InputError
+
+        how = "the cache argument" if override is not None else (
+            "TEXTMINE_CACHE_DIR" if os.environ.get("TEXTMINE_CACHE_DIR") else "the default cache directory")
+        raise InputError(
+            f"cannot use {root} as the cache directory ({exc.strerror or exc}); set {how} to a writable folder"
+        ) from None
     return root
 
 
@@ -30,7 +39,13 @@ def open_sqlite(path: str | os.PathLike[str], schema: str) -> sqlite3.Connection
     A cache is never trusted over a rebuild: a corrupt file is deleted and created afresh.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import InputError
+
+        raise InputError(f"cannot create the cache folder {path.parent} ({exc.strerror or exc}); "
+                         "pass a writable cache directory") from None
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
