@@ -479,6 +479,16 @@ class TopicModel(TextmineEstimator):
             isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1
         ):
             raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
+        mt = self.merge_threshold
+        if mt is not None and (
+            isinstance(mt, bool) or not isinstance(mt, (int, float, np.floating)) or not -1 <= mt <= 1
+        ):
+            raise InputError(f"merge_threshold must be a cosine similarity in [-1, 1] or None, got {mt!r}")
+        rs = self.random_state
+        if rs is not None and not isinstance(rs, np.random.RandomState) and (
+            isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= rs < 2**32
+        ):
+            raise InputError(f"random_state must be None or an integer in [0, 2**32), got {rs!r}")
         check_seed_topics(self.seed_topics)
         check_zero_shot_topics(self.zero_shot_topics)
         check_zero_shot_min_similarity(self.zero_shot_min_similarity)
@@ -1143,11 +1153,17 @@ class TopicModel(TextmineEstimator):
 
         return merge_models(models, min_similarity=min_similarity)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Save to a directory (JSON + safetensors, sha256-checked, no pickle)."""
+    def save(self, path: str | os.PathLike[str], force: bool = False) -> None:
+        """Save to a directory (JSON + safetensors, sha256-checked, no pickle).
+
+        ``path`` must be new or an empty directory; a directory holding a saved model is replaced
+        only with ``force=True``, and any other existing file or directory is never overwritten
+        (:class:`~textmine.errors.PersistenceError`).  The model is written next to ``path`` first
+        and then moved into place, so a failed save leaves an earlier model intact.
+        """
         from .persist import save_model
 
-        save_model(self, path)
+        save_model(self, path, force=force)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> TopicModel:
