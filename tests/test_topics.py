@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,9 +125,30 @@ def test_save_never_loses_what_is_at_the_path(fitted, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]  # no leftovers
     assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)
 
+    # an interrupt while the new folder takes the old one's place: the earlier model is put back
+    real_rename = Path.rename
+
+    def interrupted(self, target):  # failure injection
+        if ".textmine-tmp-" in self.name:
+            raise KeyboardInterrupt
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fitted.save(path, force=True)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]
+
     fitted.save(path, force=True)  # replaced whole
     assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]
+
+    # a model folder the user also put files into is not replaced either (they would be lost)
+    (path / "report.html").write_text("<html></html>")
+    with pytest.raises(PersistenceError, match="other files.*report.html"):
+        fitted.save(path, force=True)
+    assert (path / "report.html").read_text() == "<html></html>" and TopicModel.load(path).topics_
 
 
 def test_save_load_round_trip_and_tampering(corpus, fitted, tmp_path):

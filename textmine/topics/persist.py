@@ -46,6 +46,7 @@ FORMAT = "textmine.TopicModel"
 FORMAT_VERSION = 2
 #: files of each readable format version
 _FILES = {1: ("config.json", "arrays.safetensors"), 2: ("config.json", "arrays.safetensors", "online.json")}
+_MODEL_FILES = {"manifest.json", *_FILES[1], *_FILES[2]}
 _INCREMENTAL_ARRAYS = ("centroid_sums", "centroid_counts", "term_df", "term_tf", "term_rows", "term_cols",
                        "term_vals", "outlier_embeddings")
 
@@ -98,11 +99,18 @@ def check_save_target(path: str | os.PathLike[str], force: bool = False) -> Path
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise PersistenceError(f"{path} exists and is not a directory; choose another path")
-        if any(out.iterdir()):
+        present = {p.name for p in out.iterdir()}
+        if present:
             if not is_model_dir(out):
                 raise PersistenceError(
                     f"{path} is a directory with other files in it (not a saved textmine model); "
                     "refusing to overwrite it, choose a new or empty directory"
+                )
+            extra = sorted(present - _MODEL_FILES)
+            if extra:
+                raise PersistenceError(
+                    f"{path} holds a saved model and other files ({', '.join(extra[:3])}"
+                    f"{', ...' if len(extra) > 3 else ''}); refusing to replace it, choose a new or empty directory"
                 )
             if not force:
                 raise PersistenceError(
@@ -115,30 +123,49 @@ def check_save_target(path: str | os.PathLike[str], force: bool = False) -> Path
 
 def save_model(model: Any, path: str | os.PathLike[str], force: bool = False) -> None:
     """Write ``model`` to the directory ``path`` (see the module docs; :func:`check_save_target` says
-    where).  The files are written to a new directory next to it first, which then takes the place of
-    ``path``: an error while saving leaves an earlier model at ``path`` as it was."""
+    where).  The files are written (and synced) to a new directory next to it first, which then takes
+    the place of ``path``: a failure or an interrupt while saving leaves an earlier model at ``path``."""
+    import tempfile
+
     model._check_fitted("topic_embeddings_")
     target = check_save_target(path, force)
-    tmp = target.with_name(f".{target.name}.textmine-tmp-{os.getpid()}")
-    old = target.with_name(f".{target.name}.textmine-old-{os.getpid()}")
-    for leftover in (tmp, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-tmp-"))
+    old: Path | None = None
     try:
         _write_model(model, tmp)
+        _sync(tmp)
         if target.exists():
-            target.rename(old)  # an empty directory or a saved model (checked above)
+            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-old-"))
+            target.replace(old)  # an empty directory or a saved model (checked above) onto an empty one
         try:
             tmp.rename(target)
-        except OSError:
-            if old.exists():
-                old.rename(target)
-            raise
+        except OSError as exc:
+            raise PersistenceError(f"could not move the saved model into {path}: {exc}") from None
     except BaseException:
+        if old is not None and old.exists():
+            if target.exists():
+                shutil.rmtree(old, ignore_errors=True)  # another save got there first: keep its model
+            else:
+                old.rename(target)  # put the earlier model back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _sync(folder: Path) -> None:
+    """fsync the files of ``folder`` (best effort), so that the rename never publishes empty files."""
+    for f in folder.iterdir():
+        try:
+            fd = os.open(f, os.O_RDONLY)
+        except OSError:  # pragma: no cover
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:  # pragma: no cover - a filesystem without fsync
+            pass
+        finally:
+            os.close(fd)
 
 
 def _write_model(model: Any, out: Path) -> None:
