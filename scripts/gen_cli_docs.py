@@ -48,8 +48,9 @@ Output piped into a command that stops reading early (`textmine keywords docs.tx
 the command quietly with exit code 0.
 
 **Exit codes**: `0` success; `2` usage error (unknown option, bad value, missing or unreadable
-input, a folder that is not a saved model or a damaged one, an output that already exists); `1` any other failure (a model that cannot be loaded,
-...); `130` interrupted. Errors are one line on standard error, `textmine: error: ...`;
+input, a folder that is not a saved model or a damaged one, an output that already exists); `1`
+any other failure (an LLM or embedding model that cannot be found or loaded, ...); `130`
+interrupted. Errors are one line on standard error, `textmine: error: ...`;
 `--debug` (or `TEXTMINE_DEBUG=1`) shows the full traceback instead.
 
 **Common options** (on every command that uses them): `--embedding-model`, `--llm`,

@@ -196,6 +196,7 @@ def test_keywords_llm_and_hybrid_methods(tmp_path, method):
         (["keywords", "{jsonl}", "--output", "{dir}/out.docx"], 2, "output format"),
         (["keywords", "{jsonl}", "--format", "docx"], 2, "unknown input format"),
         (["topics", "{jsonl}", "--n-topics", "one"], 2, "expected 'auto' or a whole number"),
+        (["topics", "{jsonl}", "--seed", "-1"], 2, "--seed"),
         (["topics", "{jsonl}", "--report", "{dir}/r.pdf"], 2, "use a .html name"),
         (["topics", "{jsonl}", "--n-topics", "500", "--no-label"], 2, "n_topics=500"),
         (["transform", "{dir}/no-model", "{jsonl}"], 2, "model folder not found"),
@@ -313,6 +314,11 @@ def test_label_saved_model_with_the_llm(fitted, tmp_path):
     # in place (the command's purpose): MODEL_DIR is updated
     run("label", copy, "--quiet")
     assert all(t.label for t in TopicModel.load(copy).topics_)
+    # ... unless the user put other files in it: they would be lost (refused before the LLM runs)
+    (copy / "notes.txt").write_text("mine")
+    again = run("label", copy, "--quiet", ok=False)
+    assert again.exit_code == 2 and "other files (notes.txt)" in again.stderr and "loading LLM" not in again.stderr
+    assert (copy / "notes.txt").read_text() == "mine"
 
 
 # --------------------------------------------------------------------------- evaluate, models

@@ -223,7 +223,9 @@ LLMOpt = Annotated[
         help="LLM: a preset name (see `textmine models`) or the path of a GGUF file.",
     ),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", metavar="N", help="Random seed (UMAP, clustering).")]
+SeedOpt = Annotated[
+    int, typer.Option("--seed", metavar="N", min=0, max=2**32 - 1, help="Random seed (UMAP, clustering).")
+]
 FieldOpt = Annotated[
     str, typer.Option("--field", metavar="NAME", help="Text field of .jsonl/.csv/.parquet input.")
 ]
@@ -666,12 +668,15 @@ def label_cmd(
     """Label (or relabel) the topics of a saved model with an LLM.
 
     The labels are written back into MODEL_DIR (that is what the command is for), or into a new
-    folder with --save (which must not exist, unless --force).
+    folder with --save (which must be new or empty, or a saved model with --force).
 
     Example: textmine label model_dir --llm mistral-7b-instruct
     """
+    # the target is checked before the LLM runs (in place: MODEL_DIR must hold only the model's files)
     if save is not None:
         _check_model_dir(save, force)
+    else:
+        _check_model_dir(model_dir, True)
     model = _load_model(model_dir)
     load_llm_early(llm)
     label_topics(model, llm)
