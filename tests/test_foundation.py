@@ -78,6 +78,7 @@ def test_a_dataframe_is_not_a_corpus():
         with pytest.raises(InputError, match=r"DataFrame.*df\['text'\]"):
             call()
     assert as_documents(df["text"]) == list(df["text"])
+    assert as_documents({"one text": 1, "another": 2}.keys()) == ["one text", "another"]  # ordered
 
 
 def test_corpus_normalisation():
@@ -151,6 +152,22 @@ def test_embedding_cache_survives_corruption(tmp_path):
     cache = EmbeddingCache(db, "m", 3)
     cache.put_many({b"k" * 16: np.ones(3, dtype=np.float32)})
     assert set(cache.get_many([b"k" * 16])) == {b"k" * 16}
+
+
+def test_an_unusable_cache_directory_is_an_input_error(tmp_path):
+    """Not writable (or not creatable): a typed error naming the setting; an existing cache is kept."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    db = ro / "embeddings.sqlite"
+    EmbeddingCache(db, "m", 3).put_many({b"k" * 16: np.ones(3, dtype=np.float32)})
+    before = db.read_bytes()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(InputError, match="cannot create the cache folder.*TEXTMINE_CACHE_DIR"):
+        EmbeddingCache(blocker / "sub" / "embeddings.sqlite", "m", 3)
+    with pytest.raises(InputError, match="cannot use the cache database"):
+        EmbeddingCache(tmp_path, "m", 3)  # a directory where the database file should be
+    assert db.read_bytes() == before
 
 
 def test_get_embedder_memoises_and_accepts_objects(embedder):

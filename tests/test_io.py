@@ -92,8 +92,11 @@ def test_ids_are_all_given_or_all_numbered(tmp_path):
         read_corpus(p)
     p.write_text('{"doc": "7", "text": "a"}\n{"doc": "8", "text": "b"}\n', encoding="utf-8")
     assert read_corpus(p, id_field="doc").ids == ["7", "8"]
-    with pytest.raises(InputError, match=r"no id field 'nosuch'.*--id-field"):
+    with pytest.raises(InputError, match=r"no record has the id field 'nosuch'.*--id-field"):
         read_corpus(p, id_field="nosuch")
+    e = tmp_path / "e.csv"
+    e.write_text("doc,text\n,a\n,b\n", encoding="utf-8")  # the column is there, empty everywhere: numbered
+    assert read_corpus(e, id_field="doc").ids == ["0", "1"]
     c = tmp_path / "d.csv"
     c.write_text("id,text\n1,a\n,b\n", encoding="utf-8")  # an empty cell is no id
     with pytest.raises(InputError, match="no 'id' id"):

@@ -26,7 +26,8 @@ def cache_root(override: str | os.PathLike[str] | None = None) -> Path:
         from .errors import InputError
 
         how = "the cache argument" if override is not None else (
-            "TEXTMINE_CACHE_DIR" if os.environ.get("TEXTMINE_CACHE_DIR") else "the default cache directory")
+            "TEXTMINE_CACHE_DIR" if os.environ.get("TEXTMINE_CACHE_DIR")
+            else "TEXTMINE_CACHE_DIR (or XDG_CACHE_HOME)")
         raise InputError(
             f"cannot use {root} as the cache directory ({exc.strerror or exc}); set {how} to a writable folder"
         ) from None
@@ -45,7 +46,7 @@ def open_sqlite(path: str | os.PathLike[str], schema: str) -> sqlite3.Connection
         from .errors import InputError
 
         raise InputError(f"cannot create the cache folder {path.parent} ({exc.strerror or exc}); "
-                         "pass a writable cache directory") from None
+                         "pass a writable cache directory (cache=..., --cache-dir or TEXTMINE_CACHE_DIR)") from None
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
@@ -55,6 +56,13 @@ def open_sqlite(path: str | os.PathLike[str], schema: str) -> sqlite3.Connection
 
     try:
         return connect()
-    except sqlite3.DatabaseError:
+    except sqlite3.OperationalError as exc:  # cannot open / write / locked: not a corrupt file, keep it
+        from .errors import InputError
+
+        raise InputError(
+            f"cannot use the cache database {path} ({exc}); pass a writable cache directory "
+            "(cache=..., --cache-dir or TEXTMINE_CACHE_DIR)"
+        ) from None
+    except sqlite3.DatabaseError:  # not a database / malformed: rebuild it
         path.unlink(missing_ok=True)
         return connect()

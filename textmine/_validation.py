@@ -17,7 +17,6 @@ Policy (documented in docs/input.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .errors import EmptyCorpusError, InputError
@@ -55,7 +54,7 @@ def as_documents(docs: Any, *, allow_empty_corpus: bool = False, name: str = "do
         )
     if isinstance(docs, Mapping):
         raise InputError(f"{name} is a {kind}: iterating over it gives its keys; pass list(d.values()) or a list")
-    if isinstance(docs, AbstractSet):
+    if isinstance(docs, (set, frozenset)):
         raise InputError(f"{name} is a {kind}, which has no order: pass a list (e.g. sorted(...))")
     if getattr(docs, "ndim", 1) != 1:
         raise InputError(f"{name} must be one-dimensional, got an array of shape {getattr(docs, 'shape', '?')}")

@@ -146,6 +146,7 @@ def _records_to_corpus(
     kept: dict[str, list[Any]] = {k: [] for k in keep}
     seen_fields: set[str] = set()
     with_id_at = missing_id_at = ""  # the first records with / without an id (all or none must have one)
+    id_key_seen = False
     for where, rec in records:
         if not isinstance(rec, Mapping):
             raise InputError(f"{where}: expected a JSON object, got {type(rec).__name__}")
@@ -155,6 +156,7 @@ def _records_to_corpus(
             raise InputError(f"{where}: no field {field!r} (fields: {have}); choose the text field with --field")
         texts.append(_as_text(rec[field], where, field))
         rid = rec.get(id_field)
+        id_key_seen = id_key_seen or id_field in rec
         has_id = rid is not None and rid == rid and rid != ""
         if has_id:
             with_id_at = with_id_at or where
@@ -170,8 +172,11 @@ def _records_to_corpus(
         labels.append(None if lab is None or lab != lab else lab)
         for k in keep:
             kept[k].append(rec.get(k))
-    if missing_id_at and id_field != "id":
-        raise InputError(f"{missing_id_at}: no id field {id_field!r}; check --id-field")
+    if missing_id_at and id_field != "id" and not id_key_seen:
+        raise InputError(
+            f"{missing_id_at}: no record has the id field {id_field!r}; check its name (--id-field on the "
+            "command line)"
+        )
     has_labels = bool(labels) and all(lab is not None for lab in labels)
     return Corpus(
         texts=texts,
