@@ -91,3 +91,13 @@ def test_backend_suffix_in_the_model_name_round_trips(tmp_path, texts):
     loaded = TopicModel.load(tmp_path / "m")
     assert loaded.embedding_model == "default+onnx-int8"
     assert np.array_equal(loaded.transform(docs), tm.labels_)
+    # an embedder object (not saved) built from the packaged model comes back as the same backend
+    obj = TopicModel(n_topics=2, reduction="none", embedding_model=emb, random_state=0).fit(docs)
+    obj.save(tmp_path / "obj")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "defaults are used" warning
+        back = TopicModel.load(tmp_path / "obj")
+    assert back.embedding_model == "default+onnx-int8" and back.unsaved_params_ == []
+    assert np.array_equal(back.transform(docs), obj.labels_)

@@ -23,7 +23,8 @@ missing file, a checksum mismatch, an unknown format version or a malformed
 JSON raises :class:`~textmine.errors.PersistenceError`. Parameters that are
 Python objects (a custom embedder, reducer, clusterer, labeler ...) are not
 saved: they come back as their defaults and are listed in
-``model.unsaved_params_``.
+``model.unsaved_params_`` (with a warning). An embedder object of the packaged
+default model comes back as its name instead (``"default+onnx-int8"`` ...).
 """
 
 from __future__ import annotations
@@ -308,12 +309,37 @@ def load_model(path: str | os.PathLike[str]) -> Any:
                                f"for {k} topics of dimension {model.topic_embeddings_.shape[1]}")
     if any(not 0 <= t < k for t in model.zero_shot_topics_):
         raise PersistenceError(f"{root} is inconsistent: zero-shot topic ids {sorted(model.zero_shot_topics_)} for {k} topics")
+    if "embedding_model" in model.unsaved_params_:
+        name = _embedding_name(model.embedding_model_id_)
+        if name is not None:  # an embedder object built from a name: the same name does
+            model.embedding_model = name
+            model.unsaved_params_.remove("embedding_model")
     if model.unsaved_params_:
         warnings.warn(
             f"parameters {model.unsaved_params_} were Python objects and were not saved; defaults are used",
             stacklevel=2,
         )
     return model
+
+
+def _embedding_name(model_id: Any) -> str | None:
+    """The ``embedding_model`` string that builds the embedder whose ``model_id`` was saved, for the
+    packaged default model and its backends (``"default"``, ``"default+onnx-int8"``); else ``None``."""
+    if not isinstance(model_id, str):
+        return None
+    from ..embed import resolve_embedding_model
+    from ..embed_onnx import BACKENDS
+
+    base, plus, backend = model_id.rpartition("+")
+    if not plus or backend not in BACKENDS:
+        base, backend = model_id, "torch"
+    try:
+        default_id = resolve_embedding_model("default").model_id
+    except Exception:  # noqa: BLE001 - the default model is not installed: nothing to restore
+        return None
+    if base != default_id:
+        return None
+    return "default" if backend == "torch" else f"default+{backend}"
 
 
 def _load_incremental(model: Any, root: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
