@@ -474,16 +474,12 @@ class TopicModel(TextmineEstimator):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise InputError(f"{name} must be an integer >= 0, got {v!r}")
-        thr = self.outlier_threshold
-        if thr is not None and (
-            isinstance(thr, bool) or not isinstance(thr, (int, float, np.floating)) or not -1 <= thr <= 1
-        ):
-            raise InputError(f"outlier_threshold must be a cosine similarity in [-1, 1] or None, got {thr!r}")
-        mt = self.merge_threshold
-        if mt is not None and (
-            isinstance(mt, bool) or not isinstance(mt, (int, float, np.floating)) or not -1 <= mt <= 1
-        ):
-            raise InputError(f"merge_threshold must be a cosine similarity in [-1, 1] or None, got {mt!r}")
+        for name in ("outlier_threshold", "merge_threshold"):
+            v = getattr(self, name)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not -1 <= v <= 1
+            ):
+                raise InputError(f"{name} must be a cosine similarity in [-1, 1] or None, got {v!r}")
         rs = self.random_state
         if rs is not None and not isinstance(rs, np.random.RandomState) and (
             isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= rs < 2**32
