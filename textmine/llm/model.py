@@ -1009,6 +1009,75 @@ class LLM:
         raw = self.complete(toks, g, max_tokens, self._answer_shape("string"), None, split)
         return G.parse_single_string(raw, max_chars=max_chars)
 
+    def score_continuations(
+        self,
+        instruction: str,
+        text: str,
+        continuations: Sequence[str],
+        *,
+        answer_prefix: str = "",
+        max_doc_tokens: int | None = None,
+    ) -> list[Any]:
+        """How likely each continuation is as the start of the model's answer (an LLM used to score).
+
+        The prompt is the task prompt for ``instruction`` and ``text`` (the same chat-template or
+        completion prompt as :meth:`generate_list`, no examples) followed by ``answer_prefix``;
+        each continuation is tokenized on its own (give it its leading space).  Returns one numpy
+        array per continuation: the natural-log probability of each of its tokens
+        (:mod:`textmine.llm.scoring`).  A continuation's values do not depend on the other
+        continuations' order or on earlier calls; ``text`` is truncated to ``max_doc_tokens``
+        tokens and to the context.
+        """
+        import numpy as np
+
+        instruction = self._check_text("instruction", instruction)
+        answer_prefix = self._check_text("answer_prefix", answer_prefix)
+        text = self._document_text(text)
+        conts = [self.tokenize(self._check_text("continuation", c)) for c in continuations]
+        if not conts:
+            return []
+        if max_doc_tokens is not None:
+            text = self.truncate(text, int(max_doc_tokens))
+        longest = max(len(c) for c in conts) + len(self.tokenize(answer_prefix)) + 2
+        _, toks = self.build_prompt(instruction, text, [], longest)
+        split = self.prefix_length(instruction, [], toks)
+        if answer_prefix:  # after a completion prompt's "Answer:" the answer starts with a space (_answer_shape)
+            toks = toks + self.tokenize(self._answer_shape("string").lead + answer_prefix, special=False)
+        # one canonical order (sorted unique token lists): the batches, and so the values, are a
+        # function of the set of continuations, whatever order or repetitions the caller gives
+        unique = sorted(set(map(tuple, conts)))
+        with self._lock:
+            scorer = self._scorer()
+            t0 = time.perf_counter()
+            with _quiet() as log:
+                try:
+                    scored = dict(zip(unique, scorer.score(toks, unique, split)))
+                except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
+                    tail = _log_tail(log, 400)
+                    raise LLMOutputError(
+                        f"llama.cpp scoring failed with {self.model_id}: {exc}" + (f" ({tail})" if tail else "")
+                    ) from None
+            self._stats["seconds"] += time.perf_counter() - t0
+            self._stats["prompt_tokens"] += len(toks)
+        return [np.asarray(scored[tuple(c)], dtype=np.float64) for c in conts]
+
+    def _scorer(self) -> Any:
+        """The model's :class:`~textmine.llm.scoring.ContinuationScorer` (built once per loaded model)."""
+        L = self._llama
+        scorer = getattr(L, "_textmine_scorer", None)
+        if scorer is None:
+            from .scoring import ContinuationScorer
+
+            with _LOAD_LOCK, _quiet() as log:
+                scorer = getattr(L, "_textmine_scorer", None)
+                if scorer is None:
+                    try:
+                        scorer = ContinuationScorer(L, n_batch=max(512, self.n_batch))
+                    except RuntimeError as exc:
+                        raise ModelLoadError(f"{exc} ({_log_tail(log, 300)})") from None
+                    L._textmine_scorer = scorer
+        return scorer
+
     # ------------------------------------------------------------------ misc
 
     @property
