@@ -20,7 +20,7 @@ def docs():
 
 @pytest.fixture(scope="module")
 def run(llm, docs):
-    hy = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=15)
+    hy = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=15, method="choose")
     before = llm.stats["calls"]
     out = hy.fit_transform([*docs, " "])
     return hy, out, llm.stats["calls"] - before
@@ -80,7 +80,8 @@ def test_clone_params(llm):
 
 @pytest.mark.parametrize(
     "params",
-    [{"top_n": 0}, {"n_candidates": -1}, {"fusion": "max"}, {"rrf_k": -1}, {"candidate_extractor": "kb"}],
+    [{"top_n": 0}, {"n_candidates": -1}, {"fusion": "max"}, {"rrf_k": -1}, {"candidate_extractor": "kb"},
+     {"method": "vote"}, {"llm_weight": 1.5}, {"llm_weight": "0.5"}, {"length_alpha": -1}, {"terminator": None}],
 )
 def test_bad_params(params):
     with pytest.raises(InputError):

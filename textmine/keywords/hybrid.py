@@ -1,18 +1,23 @@
-"""Hybrid keyword extraction: embedding candidates, LLM choice, rank fusion.
+"""Hybrid keyword extraction: embedding candidates, re-ranked with an LLM.
 
-:class:`HybridKeywordExtractor` combines the two extractors of textmine:
+:class:`HybridKeywordExtractor` combines the two extractors of textmine.
+:class:`~textmine.keywords.KeywordExtractor` proposes the ``n_candidates`` best
+candidate phrases of each document (noun-phrase chunks ranked by embedding
+similarity with position / corpus priors); then, with ``method="score"`` (the
+default), the LLM *scores* every candidate:
 
-1. :class:`~textmine.keywords.KeywordExtractor` proposes the ``n_candidates``
-   best candidate phrases of each document (noun-phrase chunks ranked by
-   embedding similarity with position / corpus priors);
-2. the LLM sees the document and that candidate list and picks the best
-   ``top_n`` in order, through ``LLM.generate_list(choices=candidates)``: a
-   grammar whose alternatives are exactly those candidates, so every answer
-   is one of the document's own phrases (grounded by construction, it always
-   parses);
-3. the two rankings are fused (``fusion="rrf"``: reciprocal-rank fusion of the
-   LLM's order and the embedding order; ``"llm"``: the LLM's picks first, then
-   the embedding ranking fills up to ``top_n``).
+* the likelihood of the candidate completing "<document> This text mainly talks
+  about ..." (PromptRank's idea, :mod:`textmine.keywords.promptrank`), read from
+  the model's token probabilities, is fused with the embedding score (per-document
+  z-scores, weight ``llm_weight``).  No text is generated, so every keyphrase is one
+  of the document's candidates and nothing can fail to parse.
+
+With ``method="choose"`` the LLM instead sees the document and the candidate
+list and picks the best ``top_n`` in order through ``LLM.generate_list(choices=
+candidates)`` (a grammar whose alternatives are exactly those candidates), and the
+two rankings are fused (``fusion="rrf"``: reciprocal-rank fusion; ``"llm"``: the
+LLM's picks first).  It is kept for comparison: it scores lower than the embedding
+ranking alone on both benchmark sets (docs/benchmarks/llm_assist.md).
 
 >>> from textmine.keywords import HybridKeywordExtractor
 >>> doc = ("Support vector machines for text classification. We train support vector "
@@ -35,6 +40,7 @@ from .._types import Keyword
 from .._validation import as_document, as_documents, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError
 from .llm import _resolve_llm, stem_key
+from .promptrank import candidate_logprobs, fuse_scores, llm_scores
 
 __all__ = ["HybridKeywordExtractor", "HYBRID_INSTRUCTION", "HYBRID_EXAMPLES", "format_hybrid_text"]
 
@@ -113,7 +119,14 @@ class HybridKeywordExtractor(TextmineEstimator):
     top_n:
         Keyphrases per document.
     n_candidates:
-        Candidates proposed by the embedding extractor (the LLM's choices).
+        Candidates proposed by the embedding extractor (the ones the LLM scores or chooses from).
+    method:
+        ``"score"``: the LLM's likelihood of each candidate fused with its embedding score;
+        ``"choose"``: the LLM picks among the candidates (grammar), fused by ``fusion``.
+    llm_weight, length_alpha, terminator:
+        ``method="score"``: the fused score is ``(1 - llm_weight) * z(embedding) + llm_weight *
+        z(sum(log p) / n_tokens ** length_alpha)`` over the tokens of ``" " + candidate +
+        terminator``.  Defaults chosen on development data (``benchmarks/llm_assist.py --tune``).
     fusion:
         ``"rrf"``: score = ``1/(k + llm_rank) + 1/(k + embedding_rank)``
         (candidates the LLM did not pick only get the second term);
@@ -154,6 +167,10 @@ class HybridKeywordExtractor(TextmineEstimator):
         top_n: int = 10,
         *,
         n_candidates: int = 20,
+        method: str = "score",
+        llm_weight: float = 0.7,
+        length_alpha: float = 0.5,
+        terminator: str = ".",
         fusion: str = "rrf",
         rrf_k: float = 5.0,
         candidate_extractor: Any = None,
@@ -165,6 +182,10 @@ class HybridKeywordExtractor(TextmineEstimator):
         self.llm = llm
         self.top_n = top_n
         self.n_candidates = n_candidates
+        self.method = method
+        self.llm_weight = llm_weight
+        self.length_alpha = length_alpha
+        self.terminator = terminator
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.candidate_extractor = candidate_extractor
@@ -176,6 +197,14 @@ class HybridKeywordExtractor(TextmineEstimator):
     def _validate_params(self) -> None:
         for name in ("top_n", "n_candidates"):
             check_positive_int(getattr(self, name), name)
+        if self.method not in ("score", "choose"):
+            raise InputError(f"method must be 'score' or 'choose', got {self.method!r}")
+        for name, lo, hi in (("llm_weight", 0.0, 1.0), ("length_alpha", 0.0, 2.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= float(v) <= hi:
+                raise InputError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
+        if not isinstance(self.terminator, str) or len(self.terminator) > 8:
+            raise InputError(f"terminator must be a short string, got {self.terminator!r}")
         if self.fusion not in ("rrf", "llm"):
             raise InputError(f"fusion must be 'rrf' or 'llm', got {self.fusion!r}")
         if isinstance(self.rrf_k, bool) or not isinstance(self.rrf_k, (int, float)) or self.rrf_k < 0:
@@ -254,11 +283,14 @@ class HybridKeywordExtractor(TextmineEstimator):
                 out.append([])
                 continue
             names = [c.text for c in cands]
-            picked, failed = self._ask(text, names)
             stats["llm_calls"] += 1
-            stats["parse_failures"] += int(failed)
-            stats["llm_picked"] += len(picked)
-            kws = self._fuse(names, picked)
+            if self.method == "score":
+                kws = self._score(text, names, [c.score for c in cands])
+            else:
+                picked, failed = self._ask(text, names)
+                stats["parse_failures"] += int(failed)
+                stats["llm_picked"] += len(picked)
+                kws = self._fuse(names, picked)
             n_out += len(kws)
             out.append(kws)
         after = dict(getattr(self.llm_, "stats", {}) or {})
@@ -295,6 +327,30 @@ class HybridKeywordExtractor(TextmineEstimator):
         allowed = set(names)
         return [p for p in picked if p in allowed], False
 
+    def _score(self, text: str, names: list[str], emb: list[float]) -> list[Keyword]:
+        import numpy as np
+
+        lps = candidate_logprobs(
+            self.llm_, text, names, terminator=self.terminator, max_doc_tokens=self.max_doc_tokens
+        )
+        fused = fuse_scores(np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight)
+        order = np.argsort(-fused, kind="stable")  # ties: embedding order
+        # reported score: the fused z-score squashed into (0, 1), monotone in the ranking
+        return self._dedupe((names[i], float(1.0 / (1.0 + np.exp(-fused[i])))) for i in order)
+
+    def _dedupe(self, scored: Iterable[tuple[str, float]]) -> list[Keyword]:
+        seen: set[tuple[str, ...]] = set()
+        out: list[Keyword] = []
+        for name, s in scored:
+            key = stem_key(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Keyword(name, round(float(s), 6)))
+            if len(out) >= self.top_n:
+                break
+        return out
+
     def _fuse(self, names: list[str], picked: list[str]) -> list[Keyword]:
         llm_rank = {}
         for p in picked:
@@ -312,14 +368,4 @@ class HybridKeywordExtractor(TextmineEstimator):
                     s += 1.0 / (k + 1 + llm_rank[name])
                 scored.append((name, s))
             scored.sort(key=lambda t: -t[1])  # stable: embedding order breaks ties
-        seen: set[tuple[str, ...]] = set()
-        out: list[Keyword] = []
-        for name, s in scored:
-            key = stem_key(name)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(Keyword(name, round(float(s), 6)))
-            if len(out) >= self.top_n:
-                break
-        return out
+        return self._dedupe(scored)

@@ -1,0 +1,96 @@
+"""LLM-scored keyphrase candidates (PromptRank's idea on llama.cpp), fused with the embedding score.
+
+PromptRank (Kong et al., ACL 2023) ranks a document's candidates by how likely a language model
+finds each one as the completion of a prompt built from the document.  Here the prompt is the
+LLM's ordinary task prompt (chat template or completion prompt) for :data:`SCORE_INSTRUCTION`
+and the document, followed by :data:`ANSWER_PREFIX`; each candidate's continuation is
+``" " + candidate + terminator``.  Its LLM score is the mean log-probability of those tokens
+with a length exponent, ``sum(log p) / n_tokens ** length_alpha``; the terminator (``"."`` by
+default) makes a phrase cut short of its natural end unlikely.
+
+The final score mixes per-document z-scores of the embedding score and the LLM score:
+``(1 - llm_weight) * z(embedding) + llm_weight * z(llm)``.  The defaults were chosen on
+development data only (Inspec train+validation, SemEval-2017 dev; ``benchmarks/llm_assist.py
+--tune``), never on a test set.
+
+>>> import numpy as np
+>>> fuse_scores(np.array([0.9, 0.5, 0.1]), np.array([-3.0, -0.5, -4.0]), llm_weight=0.5).round(2)
+array([ 0.37,  0.69, -1.06])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SCORE_INSTRUCTION", "ANSWER_PREFIX", "candidate_logprobs", "llm_scores", "fuse_scores", "render_score_prompt"]
+
+SCORE_INSTRUCTION = "Read the text and say in a few words what it is mainly about."
+ANSWER_PREFIX = "This text mainly talks about"
+
+
+def candidate_logprobs(
+    llm: Any,
+    text: str,
+    candidates: Sequence[str],
+    *,
+    terminator: str = ".",
+    instruction: str = SCORE_INSTRUCTION,
+    answer_prefix: str = ANSWER_PREFIX,
+    max_doc_tokens: int | None = 512,
+) -> list[np.ndarray]:
+    """Token log-probabilities of each candidate (``" " + candidate + terminator``) after the prompt."""
+    conts = [f" {c.strip()}{terminator}" for c in candidates]
+    return llm.score_continuations(
+        instruction, text, conts, answer_prefix=answer_prefix, max_doc_tokens=max_doc_tokens
+    )
+
+
+def llm_scores(logprobs: Sequence[np.ndarray], length_alpha: float = 1.0) -> np.ndarray:
+    """``sum(log p) / n ** length_alpha`` per candidate (``-inf`` for an empty one)."""
+    out = np.full(len(logprobs), -np.inf)
+    for i, lp in enumerate(logprobs):
+        if len(lp):
+            out[i] = float(np.sum(lp)) / (len(lp) ** float(length_alpha))
+    return out
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.any():
+        return np.zeros_like(x)
+    lo = x[finite].min()
+    x = np.where(finite, x, lo)
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
+
+def fuse_scores(embedding: np.ndarray, llm: np.ndarray, llm_weight: float) -> np.ndarray:
+    """``(1 - w) * z(embedding) + w * z(llm)``, z-scores taken over one document's candidates."""
+    w = float(llm_weight)
+    return (1.0 - w) * _z(embedding) + w * _z(llm)
+
+
+def render_score_prompt(text: str, preset: str = "mistral-7b-instruct") -> str:
+    """The exact prompt text a preset's LLM reads before the candidates (no model loaded).
+
+    Mirrors :meth:`textmine.llm.LLM.score_continuations`: the preset's chat template (or a
+    completion prompt for a base model) for :data:`SCORE_INSTRUCTION` and the text, then
+    :data:`ANSWER_PREFIX`; each candidate continues it as ``" " + candidate + "."``.
+
+    >>> p = render_score_prompt("Solar cells convert light.", "mistral-7b-instruct")
+    >>> p.startswith("<s>[INST] Read the text") and p.endswith("[/INST]This text mainly talks about")
+    True
+    """
+    from ..llm import prompts as P
+    from ..llm.presets import get_preset
+
+    pre = get_preset(preset)
+    template = pre.chat_template if pre.chat else None
+    prompt = P.task_prompt(
+        SCORE_INSTRUCTION, [], text, chat_template=template, bos_token=pre.bos_token, eos_token=pre.eos_token
+    )
+    return prompt + ("" if template else " ") + ANSWER_PREFIX  # as LLM._answer_shape: a space after "Answer:"
