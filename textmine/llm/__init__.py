@@ -2,7 +2,7 @@
 
 >>> from textmine.llm import load_llm, list_presets
 >>> list_presets()
-['default', 'gemma3-270m', 'smollm2-135m', 'mistral-7b-instruct']
+['default', 'gemma3-270m', 'smollm2-135m', 'qwen2.5-coder-0.5b', 'qwen2.5-coder-1.5b', 'mistral-7b-instruct']
 >>> llm = load_llm("default")                                      # doctest: +SKIP
 >>> llm.generate_list("Extract keywords.", "Solar panels convert sunlight into electricity.",
 ...                   examples=[("Wind turbines produce power.", ["wind turbines", "power"])])  # doctest: +SKIP
@@ -17,8 +17,10 @@ from .gguf import read_gguf_metadata
 from .model import LLM, load_llm
 from .presets import (
     DEFAULT_PRESET,
+    DEFAULT_PRESETS,
     PRESETS,
     Preset,
+    default_preset,
     describe_models,
     get_preset,
     list_presets,
@@ -33,6 +35,8 @@ __all__ = [
     "Preset",
     "PRESETS",
     "DEFAULT_PRESET",
+    "DEFAULT_PRESETS",
+    "default_preset",
     "list_presets",
     "get_preset",
     "describe_models",

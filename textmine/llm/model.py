@@ -279,10 +279,11 @@ class LLM:
     def from_name(cls, model: str | os.PathLike[str] = "default", **kwargs: Any) -> LLM:
         """Build from a preset name or a GGUF path (see :func:`load_llm`, which memoises)."""
         allow_download = kwargs.pop("allow_download", None)
-        path = resolve_model_path(model, allow_download=allow_download)
+        task = kwargs.pop("task", None)
+        path = resolve_model_path(model, allow_download=allow_download, task=task)
         preset = None
-        if isinstance(model, str) and canonical_name(model) is not None:
-            preset = get_preset(model)
+        if isinstance(model, str) and canonical_name(model, task) is not None:
+            preset = get_preset(model, task)
         return cls(path, preset=preset, **kwargs)
 
     def _token_text(self, tok: int) -> str:
@@ -1123,11 +1124,15 @@ def load_llm(
     model: str | os.PathLike[str] | LLM | None = "default",
     *,
     allow_download: bool | None = None,
+    task: str | None = None,
     **kwargs: Any,
 ) -> LLM:
     """Return an :class:`LLM` for a preset name, a GGUF path or an existing LLM (memoised per process).
 
-    >>> llm = load_llm("default")                 # doctest: +SKIP
+    ``task`` (``"keywords"``, ``"labels"``, ``"scoring"``) picks what ``"default"`` means:
+    :data:`textmine.llm.presets.DEFAULT_PRESETS`; other names ignore it.
+
+    >>> llm = load_llm("default", task="labels")  # doctest: +SKIP
     >>> llm.is_chat, llm.n_ctx                    # doctest: +SKIP
     (False, 4096)
     """
@@ -1138,7 +1143,7 @@ def load_llm(
     if not isinstance(model, (str, os.PathLike)):
         raise InputError(f"llm must be a preset name, a .gguf path or an LLM, got {type(model).__name__}")
     name = os.fspath(model)
-    canon = canonical_name(name)
+    canon = canonical_name(name, task)
     key = (canon or str(Path(name).expanduser().resolve()), tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
     with _LOAD_LOCK:
         inst = _INSTANCES.get(key)
