@@ -10,7 +10,7 @@ with these variants (everything else default):
 
 NMI and ARI are over the non-empty documents (outliers count as one cluster), as in benchmarks/topics.py.
 All fits run in one process, so fit seconds after the first include no numba compilation and are
-not reported; see benchmarks/topics.py and benchmarks/knn_umap.py for timings.
+not reported; see benchmarks/topics.py and benchmarks/investigations/knn_umap.py for timings.
 
     flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/topic_seeds.py --dataset 20newsgroups \
         --seeds 0 1 2 42 --out docs/benchmarks/topic_seeds.md

@@ -61,6 +61,8 @@ def main() -> None:
     from textmine import TopicModel
     from textmine._validation import is_blank
     from textmine.evaluation import clustering_scores
+    from textmine.topics.discovery import Discovery
+    from textmine.topics.params import min_topic_size
 
     texts, gold, X = load(args.dataset, args.split or None)
     idx = np.flatnonzero([not is_blank(t) for t in texts])
@@ -69,7 +71,8 @@ def main() -> None:
     for seed in [int(s) for s in args.seeds.split(",")]:
         t0 = time.perf_counter()
         base = TopicModel(random_state=seed, min_topic_size=mts)
-        raw, _ = base._discover(X[idx].astype(np.float32) / np.linalg.norm(X[idx], axis=1, keepdims=True), None)
+        Xn = X[idx].astype(np.float32) / np.linalg.norm(X[idx], axis=1, keepdims=True)
+        raw, _, _ = Discovery.from_model(base).cluster(Xn, None, min_topic_size(base, len(Xn)))
         print(f"seed {seed}: discovery {time.perf_counter() - t0:.1f} s, {len(np.unique(raw[raw >= 0]))} clusters", flush=True)
         full_raw = raw
         for thr in args.thresholds.split(","):

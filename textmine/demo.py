@@ -37,7 +37,7 @@ def run_demo(
     top_n: int = 5,
 ) -> dict[str, Any]:
     """Run the demo, printing its results; returns the fitted model, keywords, metrics and timings."""
-    from .cli import info, print_table, step
+    from .console import info, print_table, step
     from .io import load_sample_corpus
     from .keywords import KeywordExtractor
     from .llm import load_llm

@@ -292,137 +292,8 @@ def _fmt_metric(value: Any) -> str:
 # --------------------------------------------------------------------------- the report
 
 
-_TEMPLATE = r"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="textmine {{ version }}">
-<title>{{ title }}</title>
-<style>
-:root { --fg:#1d2430; --muted:#5b6577; --line:#e3e6ec; --bg:#ffffff; --soft:#f5f7fa; --accent:#2c6bed; }
-* { box-sizing: border-box; }
-body { margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
-       color:var(--fg); background:var(--bg); }
-header { padding:18px 28px 8px; border-bottom:1px solid var(--line); }
-h1 { font-size:22px; margin:0 0 4px; }
-h2 { font-size:18px; margin:28px 0 10px; }
-main { padding:0 28px 40px; max-width:1400px; }
-.muted { color:var(--muted); }
-.cards { display:flex; flex-wrap:wrap; gap:10px; margin:12px 0 4px; }
-.card { background:var(--soft); border:1px solid var(--line); border-radius:8px; padding:8px 14px; min-width:120px; }
-.card b { display:block; font-size:20px; }
-#topic-map { width:100%; min-height:620px; border:1px solid var(--line); border-radius:8px; }
-table { border-collapse:collapse; width:100%; font-size:14px; }
-th, td { text-align:left; vertical-align:top; padding:6px 8px; border-bottom:1px solid var(--line); }
-th { background:var(--soft); font-weight:600; }
-.swatch { display:inline-block; width:12px; height:12px; border-radius:3px; margin-right:6px; vertical-align:-1px; }
-.bar { height:8px; background:var(--accent); border-radius:4px; opacity:.7; }
-.words span { display:inline-block; margin:1px 4px 1px 0; padding:0 6px; border-radius:10px; background:#eef2fb;
-              white-space:nowrap; }
-.words small { color:var(--muted); }
-details summary { cursor:pointer; color:var(--accent); }
-details ol { margin:6px 0 0 18px; padding:0; }
-details li { margin-bottom:6px; }
-code { background:var(--soft); padding:0 4px; border-radius:4px; }
-.note { background:#fff8e1; border:1px solid #f3e2a9; padding:8px 12px; border-radius:6px; }
-</style>
-</head>
-<body>
-<header>
-  <h1>{{ title }}</h1>
-  <div class="muted">textmine {{ version }} · {{ created }}{% if source %} · {{ source }}{% endif %}</div>
-  <div class="cards">
-    <div class="card"><span class="muted">documents</span><b>{{ n_docs }}</b></div>
-    <div class="card"><span class="muted">topics</span><b>{{ topics|length }}</b></div>
-    <div class="card"><span class="muted">outliers</span><b>{{ outliers }}</b></div>
-    {% for name, value in headline %}<div class="card"><span class="muted">{{ name }}</span><b>{{ value }}</b></div>{% endfor %}
-  </div>
-</header>
-<main>
-<h2>Document map</h2>
-{% if has_map %}
-<p class="muted">Each point is a document ({{ n_points }}{% if n_points < n_docs %} of {{ n_docs }}, a random sample{% endif %}),
-placed by a 2-D UMAP of its embedding and coloured by topic. Hover for the text; scroll to zoom, drag to pan,
-click a legend entry to hide a topic, double-click to show only that topic.</p>
-<div id="topic-map"></div>
-{% else %}
-<p class="note">No document map: pass the documents (<code>docs=</code>) to draw one.</p>
-{% endif %}
-
-<h2>Topics</h2>
-<table id="topics">
-<thead><tr><th>topic</th><th>label</th><th style="width:14%">size</th><th>top words (c-TF-IDF weight)</th><th>representative documents</th></tr></thead>
-<tbody>
-{% for t in topics %}
-<tr>
-  <td><span class="swatch" style="background:{{ t.color }}"></span>{{ t.id }}</td>
-  <td>{{ t.label }}</td>
-  <td>{{ t.size }} <span class="muted">({{ t.share }})</span><div class="bar" style="width:{{ t.bar }}%"></div></td>
-  <td class="words">{% for w, s in t.words %}<span>{{ w }} <small>{{ s }}</small></span>{% endfor %}</td>
-  <td>{% if t.docs %}<details><summary>{{ t.docs|length }} document{{ 's' if t.docs|length != 1 }}</summary><ol>
-      {% for d in t.docs %}<li>{{ d }}</li>{% endfor %}</ol></details>{% endif %}</td>
-</tr>
-{% endfor %}
-{% if outliers %}
-<tr><td><span class="swatch" style="background:{{ outlier_color }}"></span>-1</td><td class="muted">outliers</td>
-<td>{{ outliers }}</td><td class="muted">documents too far from every topic (and empty ones)</td><td></td></tr>
-{% endif %}
-</tbody>
-</table>
-
-{% if keyword_rows %}
-<h2>Keywords of a sample of documents</h2>
-<p class="muted">{{ keyword_rows|length }} documents{% if keyword_method %}, keywords by {{ keyword_method }}{% endif %}.</p>
-<table id="keywords">
-<thead><tr><th>id</th><th>topic</th><th>document</th><th>keywords</th></tr></thead>
-<tbody>
-{% for r in keyword_rows %}
-<tr><td>{{ r.id }}</td><td><span class="swatch" style="background:{{ r.color }}"></span>{{ r.topic }}</td>
-<td>{{ r.text }}</td><td class="words">{% for w in r.keywords %}<span>{{ w }}</span>{% endfor %}</td></tr>
-{% endfor %}
-</tbody>
-</table>
-{% endif %}
-
-{% if metrics %}
-<h2>Metrics</h2>
-<table id="metrics" style="max-width:560px">
-<thead><tr><th>metric</th><th>value</th><th>meaning</th></tr></thead>
-<tbody>
-{% for name, value, meaning in metrics %}<tr><td>{{ name }}</td><td>{{ value }}</td><td class="muted">{{ meaning }}</td></tr>{% endfor %}
-</tbody>
-</table>
-{% if crosstab %}
-<h3>Gold labels × topics</h3>
-<table id="crosstab" style="max-width:900px">
-<thead><tr><th>gold label</th>{% for t in crosstab.topics %}<th>{{ t }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in crosstab.rows %}<tr><td>{{ row.label }}</td>{% for c in row.counts %}<td>{{ c if c else '' }}</td>{% endfor %}</tr>{% endfor %}
-</tbody>
-</table>
-{% endif %}
-{% endif %}
-
-<h2>Settings and models</h2>
-<table id="settings" style="max-width:900px">
-<tbody>
-{% for k, v in settings %}<tr><th style="width:30%">{{ k }}</th><td><code>{{ v }}</code></td></tr>{% endfor %}
-</tbody>
-</table>
-</main>
-{% if has_map %}
-<script>{{ plotly_js }}</script>
-<script>
-(function () {
-  var fig = {{ figure_json }};
-  Plotly.newPlot("topic-map", fig.data, fig.layout, fig.config);
-})();
-</script>
-{% endif %}
-</body>
-</html>
-"""
+#: the Jinja2 template of the page (package data)
+TEMPLATE_PATH = Path(__file__).resolve().parent / "data" / "topic_report.html.j2"
 
 _MEANING = {
     "n_topics": "topics found (outliers excluded)",
@@ -539,7 +410,9 @@ def write_topic_report(
                     raise InputError(f"embeddings must have shape ({n_docs}, dim), got {E.shape}")
                 E = E[sel]
             else:
-                E = model._embedder().encode([docs_list[i] for i in sel])
+                from .embed import get_embedder
+
+                E = get_embedder(model.embedding_model).encode([docs_list[i] for i in sel])
             C = map_coordinates(E, random_state=random_state)
         names = {int(t.id): _topic_name(t) for t in topics}
         hover = []
@@ -654,7 +527,7 @@ def write_topic_report(
 
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["safe_json"] = _script_json
-    template = env.from_string(_TEMPLATE)
+    template = env.from_string(TEMPLATE_PATH.read_text(encoding="utf-8"))
     from markupsafe import Markup
 
     page = template.render(

@@ -1,10 +1,13 @@
 """Topic modeling: :class:`TopicModel`, :class:`Topic`, :class:`TopicLabeler`.
 
-See docs/topics.md. Stages (each swappable): embedding (:mod:`textmine.embed`),
-reduction (:mod:`.reduce`), clustering (:mod:`.cluster`), representation
-(:mod:`.represent`), labeling (:mod:`.label`); persistence in :mod:`.persist`;
-streaming updates (``partial_fit``) in :mod:`.online`; seed words and zero-shot
-topic names in :mod:`.guided`; merging fitted models in :mod:`.merge`.
+See docs/topics.md, and docs/architecture.md for the map. :class:`TopicModel` (:mod:`.model`)
+composes the stages, each a module with a small public API: embedding (:mod:`.embedding`),
+discovery (:mod:`.discovery`: reduction :mod:`.reduce`, clustering :mod:`.cluster`, the centroid
+merge; seed words and zero-shot topic names in :mod:`.guided`), assignment (:mod:`.assignment`:
+centroids, classifier, thresholds -- the one inference path), representation (:mod:`.terms`,
+:mod:`.represent`), analysis (:mod:`.analysis`), labeling (:mod:`.label`); streaming updates
+(``partial_fit``) in :mod:`.online`; ``reduce_topics`` and merging fitted models in :mod:`.merge`;
+persistence in :mod:`.persist`; parameter checks in :mod:`.params`.
 """
 
 from __future__ import annotations

@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from .assignment import cosine_similarities
 
 __all__ = ["check_seed_topics", "check_zero_shot_topics", "check_zero_shot_min_similarity", "seed_matches",
-           "nudge", "SEED_WEIGHT"]
+           "nudge", "zero_shot_members", "SEED_WEIGHT"]
 
 #: weight of the document's own embedding against the seed list's (BERTopic: 3 to 1)
 SEED_WEIGHT = 3.0
@@ -124,3 +125,11 @@ def nudge(
     Y[has] /= np.linalg.norm(Y[has], axis=1, keepdims=True)
     seed_of[has] = which
     return Y.astype(np.float32), seed_of
+
+
+def zero_shot_members(X: np.ndarray, names: np.ndarray, min_similarity: float) -> np.ndarray:
+    """The topic name each document belongs to (-1 = none): its most similar name (unit embeddings
+    ``names``), when the cosine similarity is at least ``min_similarity``."""
+    S = cosine_similarities(X, names)
+    best = S.argmax(axis=1)
+    return np.where(S[np.arange(len(X)), best] >= float(min_similarity), best, -1)

@@ -1,6 +1,10 @@
-"""Merging fitted topic models (BERTopic's ``merge_models`` semantics).
+"""Merging topics: within one model (:func:`reduce_topics`) and across models (:func:`merge_models`).
 
-The merged model has every topic of the first model (same ids, centroids,
+:func:`reduce_topics` merges the most similar topics of a fitted model (the discovery stage's
+centroid merge, :func:`~textmine.topics.discovery.merge_clusters`) and learns the assignment
+rule again for the merged topics.
+
+:func:`merge_models` follows BERTopic's ``merge_models`` semantics. The merged model has every topic of the first model (same ids, centroids,
 thresholds, words, labels), then, model by model, the topics whose centroid
 has a cosine similarity below ``min_similarity`` to every topic already kept
 before that model; they get the next ids. A kept topic keeps its own centroid,
@@ -25,22 +29,33 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._base import TextmineEstimator
+from .._validation import as_documents, is_blank
 from ..errors import InputError
+from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, unit_rows
+from .discovery import merge_clusters
+from .embedding import embed_documents
+from .online import MAX_OUTLIER_BUFFER, init_state
+from .represent import represent_topics
+from .terms import TermCounts
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import TopicModel
 
-__all__ = ["merge_models"]
+__all__ = ["merge_models", "reduce_topics"]
 
 
-def merge_models(models: Sequence[Any], min_similarity: float = 0.7) -> TopicModel:
-    from .model import TopicModel, cosine_similarities
-    from .online import MAX_OUTLIER_BUFFER, TermCounts
-
+def merge_models(models: Sequence[Any], min_similarity: float = 0.7, *, model_class: type | None = None) -> TopicModel:
+    """See :meth:`TopicModel.merge_models`. ``model_class``: the class every model must be an instance of
+    (``TopicModel.merge_models`` passes its class; default: the class of the first model)."""
     if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or len(models) == 0:
         raise InputError("merge_models needs a non-empty list of fitted TopicModels")
+    if model_class is None:
+        model_class = type(models[0])
+        if not (isinstance(models[0], TextmineEstimator) and hasattr(model_class, "merge_models")):
+            raise InputError(f"models[0] is a {model_class.__name__}, not a TopicModel")
     for i, m in enumerate(models):
-        if not isinstance(m, TopicModel):
+        if not isinstance(m, model_class):
             raise InputError(f"models[{i}] is a {type(m).__name__}, not a TopicModel")
         m._check_fitted("topic_embeddings_")
     if isinstance(min_similarity, (bool, np.bool_)) or not isinstance(
@@ -116,3 +131,60 @@ def merge_models(models: Sequence[Any], min_similarity: float = 0.7) -> TopicMod
         merged.outlier_embeddings_ = np.vstack(embs)[-MAX_OUTLIER_BUFFER:]
         merged.n_new_outliers_ = 0
     return merged
+
+
+def reduce_topics(
+    model: TopicModel, docs: Sequence[str], n_topics: int, *, embeddings: np.ndarray | None = None
+) -> TopicModel:
+    """Merge the most similar topics (by centroid, size-weighted) until ``n_topics`` remain.
+
+    ``docs`` must be the training documents: their assignment, the
+    thresholds, words and ``labels_`` are recomputed with the same rule.
+    Labels from a labeler are dropped (call :meth:`label_topics` again).
+    """
+    docs = as_documents(docs)
+    if len(docs) != len(model.labels_):
+        raise InputError(f"reduce_topics needs the {len(model.labels_)} training documents, got {len(docs)}")
+    if isinstance(n_topics, bool) or not isinstance(n_topics, (int, np.integer)) or n_topics < 1:
+        raise InputError(f"n_topics must be an integer >= 1, got {n_topics!r}")
+    if n_topics >= len(model.topics_):
+        return model
+    idx = np.flatnonzero([not is_blank(d) for d in docs])
+    X, _ = embed_documents(model.embedding_model, docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])
+    sizes = np.array([max(t.size, 1) for t in model.topics_], dtype=np.float64)
+    sums = model.topic_embeddings_ * sizes[:, None]
+    owner = merge_clusters(sums, sizes, target=int(n_topics), threshold=None)
+    groups = np.unique(owner)
+    centroids = unit_rows(np.stack([sums[owner == g].sum(axis=0) for g in groups]))
+    teach = None
+    if getattr(model, "classifier_coef_", None) is not None:
+        # the classifier learns the merged topics of its own current (outlier-free) assignment
+        old_near, _ = assign(X, model.topic_embeddings_, np.full(len(model.topics_), -np.inf),
+                             model.classifier_coef_, model.classifier_intercept_)
+        new_of_old = np.searchsorted(groups, owner)
+        teach = new_of_old[old_near]
+    rule = fit_rule(X, centroids, share=model.outlier_share_, teach=teach, outlier_threshold=model.outlier_threshold)
+    counts = np.bincount(rule.labels[rule.labels >= 0], minlength=len(centroids))
+    keep = list(np.argsort(-counts, kind="stable"))
+    # a merged topic keeps the name of its largest zero-shot member
+    zs = getattr(model, "zero_shot_topics_", {})
+    names = {}
+    for new_id, g in enumerate(groups[keep]):
+        members = [t for t in np.flatnonzero(owner == g) if int(t) in zs]
+        if members:
+            names[new_id] = zs[int(max(members, key=lambda t: (sizes[t], -t)))]
+    (model.topic_embeddings_, model.thresholds_,
+     model.classifier_coef_, model.classifier_intercept_) = rule.parts(keep)
+    model.zero_shot_topics_ = names
+    labels, _ = assign_fitted(model, X)
+    full = np.full(len(docs), -1, dtype=np.int64)
+    full[idx] = labels
+    model.labels_ = full
+    texts = [docs[i] for i in idx]
+    group_sums = np.stack([sums[owner == g].sum(axis=0) for g in groups])
+    group_sizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
+    init_state(model, texts, X, labels, group_sums[keep], group_sizes[keep])
+    model.topics_ = represent_topics(model, texts, X, labels)
+    for t, name in names.items():
+        model.topics_[t].label = name
+    return model

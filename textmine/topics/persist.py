@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import PersistenceError
+from .terms import TermCounts
+from .topic import Topic
 
 __all__ = ["save_model", "load_model", "check_save_target", "is_model_dir", "FORMAT", "FORMAT_VERSION"]
 
@@ -233,11 +235,11 @@ def _write_model(model: Any, out: Path) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 
-def load_model(path: str | os.PathLike[str]) -> Any:
+def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
+    """Read a directory written by :func:`save_model` into a new ``model_class`` (``TopicModel.load`` passes
+    its class); :class:`PersistenceError` when it is missing, damaged or inconsistent."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
-
-    from .model import Topic, TopicModel
 
     root = Path(path)
     man_path = root / "manifest.json"
@@ -267,13 +269,13 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         config = json.loads((root / "config.json").read_text(encoding="utf-8"))
         arrays = load_file(str(root / "arrays.safetensors"))
         params = dict(config["params"])
-        valid = TopicModel().get_params(deep=False)
+        valid = model_class().get_params(deep=False)
         unknown = set(params) - set(valid)
         if unknown:
             warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=2)
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
-        model = TopicModel(**{k: v for k, v in params.items() if k in valid})
+        model = model_class(**{k: v for k, v in params.items() if k in valid})
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
         model.n_clusters_found_ = int(state["n_clusters_found"])
@@ -344,8 +346,6 @@ def _embedding_name(model_id: Any) -> str | None:
 
 def _load_incremental(model: Any, root: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """The partial_fit state of a version-2 directory; PersistenceError when it does not fit together."""
-    from .online import TermCounts
-
     online = json.loads((root / "online.json").read_text(encoding="utf-8"))
     missing = [a for a in _INCREMENTAL_ARRAYS if a not in arrays]
     if missing or not isinstance(online, dict) or not isinstance(online.get("words"), list) \

@@ -10,7 +10,7 @@ style). Presets:
   Up to ``EXACT_KNN_MAX`` documents the neighbour graph is exact (:func:`exact_cosine_knn`,
   blocked matrix products) instead of pynndescent's approximate one: on all of 20 Newsgroups
   this takes UMAP from 44.0 s to 19.9 s in a fresh process, most of the saving being
-  pynndescent's numba compilation (``benchmarks/knn_umap.py``); topic quality stays within the
+  pynndescent's numba compilation (``benchmarks/investigations/knn_umap.py``); topic quality stays within the
   seed-to-seed spread (``benchmarks/topic_seeds.py``).
 * ``"pca"``: PCA to 50 dimensions; fast, linear, deterministic.
 * ``"none"`` / ``None``: cluster the embeddings as they are.

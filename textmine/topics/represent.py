@@ -19,6 +19,12 @@ Presets on top of the c-TF-IDF candidates:
 
 Any object with ``__call__(candidates, centroids, embed, top_n)`` works too
 (see :class:`Representation`).
+
+The word counts the c-TF-IDF candidates come from are kept in a
+:class:`~textmine.topics.terms.TermCounts`. :func:`topic_words` turns them into each topic's
+words and :func:`representative_docs` picks a topic's example documents (diverse, close to
+its centroid); :func:`represent_topics` builds the :class:`~textmine.topics.Topic` records of
+a fitted model from both.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError
+from .assignment import cosine_similarities, unit_rows
+from .embedding import word_embedder
+from .topic import Topic
 
 __all__ = [
     "Representation",
@@ -41,7 +50,15 @@ __all__ = [
     "ctfidf_idf",
     "default_vectorizer",
     "TOKEN_PATTERN",
+    "MAX_DOC_CHARS",
+    "topic_words",
+    "representative_docs",
+    "represent_topics",
+    "model_topic_words",
 ]
+
+#: representative documents are stored truncated to this many characters
+MAX_DOC_CHARS = 1500
 
 #: words of two or more characters that start with a letter (numbers and 1-letter tokens are dropped)
 TOKEN_PATTERN = r"(?u)\b[^\W\d_]\w+\b"
@@ -186,3 +203,81 @@ def make_representation(spec: Any) -> Representation:
     if callable(spec):
         return spec
     raise InputError(f"representation must be a preset name or a callable, got {type(spec).__name__}")
+
+
+# ----------------------------------------------------------------------------- topics of a fitted model
+
+
+def topic_words(
+    term_counts: Any,
+    centroids: np.ndarray,
+    *,
+    vectorizer: Any,
+    representation: Any,
+    top_n_words: int,
+    reduce_frequent_words: bool,
+    embed_words: Callable[[Sequence[str]], np.ndarray],
+) -> dict[int, WordList]:
+    """Words of every topic from its word counts (a ``TermCounts``): c-TF-IDF candidates, then the representation."""
+    n_topics = len(centroids)
+    candidates = term_counts.candidates(vectorizer, n_candidates=max(30, top_n_words),
+                                        reduce_frequent_words=reduce_frequent_words)
+    if not any(candidates.values()):
+        return {t: [] for t in range(n_topics)}
+    rep = make_representation(representation)
+    cents = {t: centroids[t] for t in range(n_topics)}
+    return rep(candidates, cents, embed_words, top_n_words)
+
+
+def model_topic_words(model: Any) -> dict[int, WordList]:
+    """:func:`topic_words` of a fitted model, from its ``term_counts_`` and parameters."""
+    return topic_words(
+        model.term_counts_, model.topic_embeddings_, vectorizer=model.vectorizer,
+        representation=model.representation, top_n_words=model.top_n_words,
+        reduce_frequent_words=model.reduce_frequent_words, embed_words=word_embedder(model.embedding_model),
+    )
+
+
+def representative_docs(
+    texts: Sequence[str], X: np.ndarray, members: np.ndarray, centroid: np.ndarray, n_rep: int
+) -> list[str]:
+    """Up to ``n_rep`` documents of ``members`` close to the unit ``centroid`` and unlike each other (MMR),
+    never the same text twice, truncated to :data:`MAX_DOC_CHARS` characters."""
+    if n_rep == 0 or len(members) == 0:
+        return []
+    sims = cosine_similarities(X[members], centroid[None, :])[:, 0]
+    cand = members[np.argsort(-sims, kind="stable")[: max(10, 3 * n_rep)]]
+    E = unit_rows(X[cand])
+    rel = E @ centroid
+    chosen = [0]
+    seen = {texts[cand[0]].strip()}
+    while len(chosen) < min(n_rep, len(cand)):
+        red = (E @ E[chosen].T).max(axis=1)
+        score = 0.5 * rel - 0.5 * red
+        score[chosen] = -np.inf
+        for j in range(len(cand)):  # exact duplicates are never shown twice
+            if texts[cand[j]].strip() in seen:
+                score[j] = -np.inf
+        j = int(np.argmax(score))
+        if not np.isfinite(score[j]):
+            break
+        chosen.append(j)
+        seen.add(texts[cand[j]].strip())
+    return [texts[cand[j]][:MAX_DOC_CHARS] for j in chosen]
+
+
+def represent_topics(model: Any, texts: list[str], X: np.ndarray, labels: np.ndarray) -> list[Topic]:
+    """The :class:`Topic` records (words from ``model.term_counts_``, representative documents) of the
+    non-empty training documents ``texts`` / ``X`` and their ``labels``."""
+    centroids = model.topic_embeddings_
+    n_topics = len(centroids)
+    words = model_topic_words(model) if (labels >= 0).any() and n_topics else {}
+    topics = []
+    for t in range(n_topics):
+        members = np.flatnonzero(labels == t)
+        rep_docs = representative_docs(texts, X, members, centroids[t], model.n_representative_docs)
+        topics.append(
+            Topic(id=t, size=int(len(members)), words=list(words.get(t, []))[: model.top_n_words],
+                  representative_docs=rep_docs)
+        )
+    return topics

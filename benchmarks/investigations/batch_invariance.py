@@ -8,7 +8,7 @@ orders). It also times one step of 1, 3, 4 and 8 rows (every row's logits read b
 This is what decides whether multi-document ("continuous") batching can keep a document's answer
 independent of its batch (see docs/keywords_llm.md).
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/batch_invariance.py --out docs/benchmarks/batch_invariance.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/batch_invariance.py --out docs/benchmarks/batch_invariance.md
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _fresh import command, emit_page, machine  # noqa: E402
@@ -111,7 +111,7 @@ def main() -> None:
     ctx.close()
     batch.close()
 
-    cmd = command("batch_invariance.py", args, {})
+    cmd = command("investigations/batch_invariance.py", args, {})
     lines = [
         "# Batch invariance of llama.cpp logits (multi-sequence decoding)",
         "",

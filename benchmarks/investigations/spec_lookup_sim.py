@@ -8,7 +8,7 @@ Reports generated tokens per verification step (1.0 = no gain). A verification o
 more than a one-token step (measured with llama.cpp on this machine: 1 token 24 ms, 2 tokens 40 ms,
 4 tokens 48 ms, 8 tokens 59 ms), so speculation pays only well above ~1.7 tokens per step.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/spec_lookup_sim.py
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/spec_lookup_sim.py
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 

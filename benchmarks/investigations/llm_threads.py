@@ -14,7 +14,7 @@ Policies:
 Each is run on a quiet machine and with one busy competing process (a Python busy loop on one of the
 cores), alternating, ``--repeat`` times; medians are reported.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_threads.py --out docs/benchmarks/llm_threads.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/llm_threads.py --out docs/benchmarks/llm_threads.md
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _embcache import data_dir  # noqa: E402
@@ -87,7 +87,7 @@ def main() -> None:
                 if busy is not None:
                     busy.kill()
                     busy.wait()
-    cmd = command("llm_threads.py", args, {})
+    cmd = command("investigations/llm_threads.py", args, {})
     lines = [
         "# llama.cpp speed under OpenMP wait policies",
         "",

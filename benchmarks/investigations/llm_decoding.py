@@ -20,7 +20,7 @@ runs on the same documents first. Reported: seconds per document, model steps pe
 (llama.cpp evaluations, prompt blocks included), F1@5 / F1@10 (standard protocol) and whether the
 keyphrases equal those of the first configuration.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_decoding.py --out docs/benchmarks/llm_decoding.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/llm_decoding.py --out docs/benchmarks/llm_decoding.md
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _fresh import command, emit_page, machine  # noqa: E402
@@ -125,7 +125,7 @@ def main() -> None:
             del L.eval
     results = [(name, statistics.median(times[name]), *quality[name]) for name in [peer] + [c for c, _ in CONFIGS]]
 
-    cmd = command("llm_decoding.py", args, {"limit": 100, "repeat": 2})
+    cmd = command("investigations/llm_decoding.py", args, {"limit": 100, "repeat": 2})
     lines = [
         "# LLM keyword decoding: what each change of the greedy loop is worth",
         "",
@@ -149,7 +149,7 @@ def main() -> None:
     lines += [
         "",
         "Rows 2-7 are `LLMKeywordExtractor()` with the options named in the module docstring of "
-        "`benchmarks/llm_decoding.py` switched on one after the other; the first of them is the loop before "
+        "`benchmarks/investigations/llm_decoding.py` switched on one after the other; the first of them is the loop before "
         "all of them, the last the defaults. Model steps count llama.cpp evaluations, prompt segments included. "
         "Prompt tokens: evaluated, and kept from the previous document's prompt in the KV cache (`LLM.stats`).",
     ]

@@ -15,7 +15,7 @@ Agreement: the largest difference between the head's logits and llama.cpp's for 
 the prompt, with the hidden state rounded to Q8_0 blocks as ggml does (what the head computes) and
 without that rounding.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_head.py --out docs/benchmarks/llm_head.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/llm_head.py --out docs/benchmarks/llm_head.md
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _fresh import command, emit_page, machine  # noqa: E402
@@ -132,7 +132,7 @@ def main() -> None:
     import textmine  # noqa: F401  (sets the OpenMP wait policy before llama.cpp loads)
 
     results = [measure(name, args.steps, args.rounds) for name in ("gemma3-270m", "smollm2-135m")]
-    cmd = command("llm_head.py", args, {"steps": 100, "rounds": 5})
+    cmd = command("investigations/llm_head.py", args, {"steps": 100, "rounds": 5})
     lines = [
         "# One decoding step: whole output layer vs restricted head",
         "",

@@ -6,7 +6,7 @@ default settings of textmine's ``"umap"`` preset (30 neighbours, 5 dimensions, c
 then textmine's ``"hdbscan"`` clusterer (leaf selection) with min_cluster_size n//200: the
 discovery stage of TopicModel, before the centroid merge and the assignment.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/knn_umap.py --out docs/benchmarks/knn_umap.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/knn_umap.py --out docs/benchmarks/knn_umap.md
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _fresh import emit_page, run_fresh  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
     lines = [
         "# UMAP neighbour graph: pynndescent vs exact",
         "",
-        "Command: `flock /tmp/textmine-bench.lock python benchmarks/knn_umap.py " + " ".join(sys.argv[1:]) + "`  ",
+        "Command: `flock /tmp/textmine-bench.lock python benchmarks/investigations/knn_umap.py " + " ".join(sys.argv[1:]) + "`  ",
         f"20 Newsgroups (non-empty documents), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 2-core x86_64, "
         "a fresh process per row; HDBSCAN = textmine's leaf clusterer, before the centroid merge.",
         "",

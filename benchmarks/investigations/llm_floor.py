@@ -14,7 +14,7 @@ measures, on the first ``--limit`` Inspec test documents and in one process:
 
 Rounds alternate KeyLLM and textmine; medians over ``--repeat`` rounds.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_floor.py --out docs/benchmarks/llm_floor.md
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/investigations/llm_floor.py --out docs/benchmarks/llm_floor.md
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # benchmarks/: the shared helpers (_fresh, _embcache)
 sys.path.insert(0, str(HERE))
 
 from _fresh import command, emit_page, machine  # noqa: E402
@@ -126,7 +126,7 @@ def main() -> None:
     doc_parts = [(toks[:starts[-1]], toks[starts[-1]:]) for toks, starts in prompts]
     speeds = reading_speeds(str(llm.path), doc_parts) if args.settings else []
     peer, target = med["keyllm"], med["keyllm"] / 3
-    cmd = command("llm_floor.py", args, {"limit": 100, "repeat": 2, "settings": 1})
+    cmd = command("investigations/llm_floor.py", args, {"limit": 100, "repeat": 2, "settings": 1})
     tot = med["total"]
     lines = [
         "# Where LLMKeywordExtractor's time goes, against KeyLLM",

@@ -1,0 +1,175 @@
+"""Analysis of a fitted topic model: topic info, find_topics, hierarchy, topics per class and over time.
+
+Each function takes a fitted :class:`~textmine.TopicModel` and reads only its public
+attributes; the model's methods of the same names call them.
+
+>>> import numpy as np
+>>> from types import SimpleNamespace
+>>> from textmine.topics.analysis import topics_per_class
+>>> fitted = SimpleNamespace(labels_=np.array([0, 0, 1, -1]))
+>>> [(r["class"], r["topic"], r["count"]) for r in topics_per_class(fitted, ["a", "a", "b", "b"])]
+[('a', 0, 2), ('b', -1, 1), ('b', 1, 1)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import as_documents, is_blank
+from ..embed import get_embedder, l2_normalize
+from ..errors import InputError
+from .assignment import cosine_similarities
+from .represent import class_tfidf, ctfidf_idf
+from .terms import TermCounts, make_analyzer, vocabulary_mask
+
+__all__ = ["topic_info", "find_topics", "hierarchy", "topics_per_class", "topics_over_time", "period_words"]
+
+
+def topic_info(model: Any) -> list[dict[str, Any]]:
+    """One row per topic: id, size, name, label, top 10 words (plus an outlier row with id -1)."""
+    rows = [{"id": -1, "size": int((model.labels_ == -1).sum()), "name": "outliers", "label": None, "words": []}]
+    for t in model.topics_:
+        rows.append({"id": t.id, "size": t.size, "name": t.name, "label": t.label, "words": t.top_words(10)})
+    return rows
+
+
+def find_topics(model: Any, query: str, top_n: int = 5) -> list[tuple[int, float]]:
+    """Topics most similar to a free-text query: [(topic id, cosine similarity), ...]."""
+    if not isinstance(query, str) or is_blank(query):
+        raise InputError("query must be a non-empty str")
+    q = l2_normalize(get_embedder(model.embedding_model).encode([query]))
+    sims = cosine_similarities(q, model.topic_embeddings_)[0]
+    order = np.argsort(-sims, kind="stable")[: max(0, int(top_n))]
+    return [(int(t), float(sims[t])) for t in order]
+
+
+def hierarchy(model: Any, method: str = "average") -> dict[str, Any]:
+    """Hierarchical clustering of the topic centroids (scipy linkage, cosine distance).
+
+    Returns ``{"linkage": (n_topics-1, 4) array, "labels": [topic names]}``, ready for
+    ``scipy.cluster.hierarchy.dendrogram(linkage, labels=labels)``.
+    """
+    from scipy.cluster.hierarchy import linkage
+
+    if len(model.topics_) < 2:
+        raise InputError("a hierarchy needs at least two topics")
+    Z = linkage(model.topic_embeddings_, method=method, metric="cosine")
+    return {"linkage": Z, "labels": [t.name for t in model.topics_]}
+
+
+def topics_per_class(model: Any, classes: Sequence[Any], labels: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Counts of topics within each class: rows ``{"class", "topic", "count", "share"}``.
+
+    ``classes`` has one entry per training document (or per entry of ``labels``).
+    """
+    lab = np.asarray(model.labels_ if labels is None else labels)
+    classes = list(classes)
+    if len(classes) != len(lab):
+        raise InputError(f"classes has {len(classes)} entries but there are {len(lab)} documents")
+    rows = []
+    for c in sorted(set(classes), key=str):
+        mask = np.array([x == c for x in classes])
+        ids, cnt = np.unique(lab[mask], return_counts=True)
+        for t, n in sorted(zip(ids.tolist(), cnt.tolist()), key=lambda p: (-p[1], p[0])):
+            rows.append({"class": c, "topic": int(t), "count": int(n), "share": n / int(mask.sum())})
+    return rows
+
+def topics_over_time(
+    model: Any,
+    timestamps: Sequence[Any],
+    labels: Sequence[int] | None = None,
+    *,
+    bins: int | None = None,
+    docs: Sequence[str] | None = None,
+    n_words: int = 10,
+) -> list[dict[str, Any]]:
+    """Topic counts per time stamp (or per equal-width bin of numeric stamps when ``bins`` is given).
+
+    Rows ``{"time", "topic", "count"}``. With ``docs`` (the training documents, or the documents
+    ``labels`` belong to) every row also gets ``"words"``: the topic's top ``n_words`` c-TF-IDF
+    words *within that period* -- the counts of the period's documents of the topic, weighted by
+    the idf of the whole corpus (BERTopic's ``topics_over_time`` without its tuning options).
+    The outlier rows (topic -1) get no words.
+    """
+    lab = np.asarray(model.labels_ if labels is None else labels)
+    if isinstance(timestamps, (str, bytes)) or not isinstance(timestamps, Iterable):
+        raise InputError(f"timestamps must be a sequence with one entry per document, got {type(timestamps).__name__}")
+    ts = list(timestamps)
+    if len(ts) != len(lab):
+        raise InputError(f"timestamps has {len(ts)} entries but there are {len(lab)} documents")
+    if bins is not None:
+        if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+            raise InputError(f"bins must be an integer >= 1 or None, got {bins!r}")
+        try:
+            v = np.asarray(ts, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError("bins needs numeric timestamps") from None
+        if len(v) and not np.isfinite(v).all():
+            raise InputError("timestamps must be finite numbers when bins is given")
+        if len(v):
+            edges = np.linspace(v.min(), v.max(), int(bins) + 1)
+            which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
+            ts = [float(edges[b]) for b in which]
+    words_of: dict[tuple[Any, int], list[str]] = {}
+    if docs is not None:
+        docs = as_documents(docs, allow_empty_corpus=True)
+        if len(docs) != len(lab):
+            raise InputError(f"docs has {len(docs)} entries but there are {len(lab)} documents")
+        if isinstance(n_words, bool) or not isinstance(n_words, (int, np.integer)) or n_words < 1:
+            raise InputError(f"n_words must be an integer >= 1, got {n_words!r}")
+        words_of = period_words(model, docs, lab, ts, int(n_words))
+    try:
+        periods = sorted(set(ts))
+    except TypeError:
+        raise InputError("timestamps must be comparable with each other (all numbers, all dates, ...)") from None
+    rows = []
+    for tval in periods:
+        mask = np.array([x == tval for x in ts])
+        ids, cnt = np.unique(lab[mask], return_counts=True)
+        for t, n in zip(ids.tolist(), cnt.tolist()):
+            row = {"time": tval, "topic": int(t), "count": int(n)}
+            if docs is not None:
+                row["words"] = words_of.get((tval, int(t)), [])
+            rows.append(row)
+    return rows
+
+def period_words(
+    model: Any, docs: list[str], lab: np.ndarray, ts: list[Any], n_words: int
+) -> dict[tuple[Any, int], list[str]]:
+    """Top c-TF-IDF words of each (period, topic): period counts, idf of the whole corpus."""
+    n_topics = len(model.topic_embeddings_)
+    keep = np.flatnonzero([not is_blank(d) and 0 <= int(t) < n_topics for d, t in zip(docs, lab)])
+    nonblank = sum(1 for d in docs if not is_blank(d))
+    if len(keep) == 0:
+        return {}
+    vec, analyzer = make_analyzer(model.vectorizer, nonblank)
+    tc = TermCounts(n_topics)
+    # document frequencies over all non-empty documents, as at fit time
+    tc.add_docs([d for d in docs if not is_blank(d)], analyzer)
+    D = tc.doc_term([docs[i] for i in keep], analyzer, grow=False)
+    cols = np.flatnonzero(vocabulary_mask(vec, tc.words, tc.df, tc.tf, tc.n_docs))
+    if len(cols) == 0:
+        return {}
+    D = sp.csr_matrix(D[:, cols])
+    vocab = np.asarray(tc.words, dtype=object)[cols]
+    t_of = lab[keep].astype(np.int64)
+    M = sp.csr_matrix((np.ones(len(keep)), (t_of, np.arange(len(keep)))), shape=(n_topics, len(keep)))
+    idf = ctfidf_idf(M @ D)
+    period = [ts[i] for i in keep]
+    out: dict[tuple[Any, int], list[str]] = {}
+    for tval in set(period):
+        rows = np.flatnonzero([p == tval for p in period])
+        P = sp.csr_matrix(
+            (np.ones(len(rows)), (t_of[rows], np.arange(len(rows)))), shape=(n_topics, len(rows))
+        ) @ D[rows]
+        ct = class_tfidf(P, reduce_frequent_words=model.reduce_frequent_words, idf=idf)
+        for t in np.unique(t_of[rows]):
+            row = ct.getrow(int(t)).toarray().ravel()
+            nz = np.flatnonzero(row > 0)
+            order = nz[np.lexsort((vocab[nz], -row[nz]))][:n_words]
+            out[(tval, int(t))] = [str(vocab[j]) for j in order]
+    return out

@@ -1,0 +1,76 @@
+"""The embedding stage of topic modeling: documents, seed lists, topic names and words to unit vectors.
+
+Blank documents are never embedded: callers pass the indices ``idx`` of the non-blank ones.
+Precomputed ``embeddings`` (one row per document) skip the model; they are checked and
+L2-normalised like the model's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..embed import get_embedder, l2_normalize
+from ..errors import InputError, TextmineError
+from .assignment import unit_rows
+
+__all__ = ["embed_documents", "embed_texts", "word_embedder"]
+
+
+def embed_documents(
+    embedding_model: Any, docs: Sequence[str], idx: np.ndarray, embeddings: Any = None, *, dim: int | None = None
+) -> tuple[np.ndarray, str]:
+    """Unit embeddings of ``docs[i] for i in idx`` and the embedding model's id (``"precomputed"`` for ``embeddings``).
+
+    ``dim``: the dimension the result must have (a fitted model's), else :class:`InputError`.
+    """
+    if embeddings is not None:
+        E = np.asarray(embeddings)
+        if E.ndim != 2 or E.shape[0] != len(docs):
+            raise InputError(
+                f"embeddings must have shape (n_docs, dim) = ({len(docs)}, dim), got {E.shape}"
+            )
+        if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
+            raise InputError("embeddings must be a finite numeric matrix")
+        X = l2_normalize(E[idx])
+        model_id = "precomputed"
+    else:
+        try:
+            emb = get_embedder(embedding_model)
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"could not load embedding model {embedding_model!r}: {exc}") from None
+        X = l2_normalize(emb.encode([docs[i] for i in idx])) if len(idx) else np.zeros((0, emb.dim), np.float32)
+        model_id = emb.model_id
+    if dim is not None and X.shape[1] != dim:
+        raise InputError(f"embeddings have dimension {X.shape[1]} but the model was fitted with {dim}")
+    return X, model_id
+
+
+def embed_texts(embedding_model: Any, texts: Sequence[str], *, what: str, dim: int) -> np.ndarray:
+    """Unit embeddings (float64) of seed lists / topic names, which must have the documents' dimension ``dim``."""
+    try:
+        E = get_embedder(embedding_model).encode(list(texts))
+    except TextmineError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"could not embed {what} with {embedding_model!r}: {exc}") from None
+    E = unit_rows(E)
+    if E.shape[1] != dim:
+        raise InputError(
+            f"{what} were embedded with dimension {E.shape[1]} but the documents have dimension {dim}: "
+            "pass the embedding_model that made the precomputed embeddings"
+        )
+    return E
+
+
+def word_embedder(embedding_model: Any) -> Callable[[Sequence[str]], np.ndarray]:
+    """A function words -> unit embeddings (float64), for the KeyBERT-like and MMR representations."""
+
+    def embed_words(words: Sequence[str]) -> np.ndarray:
+        return unit_rows(get_embedder(embedding_model).encode(list(words)))
+
+    return embed_words
