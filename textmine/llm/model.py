@@ -269,6 +269,8 @@ class LLM:
         self._eos_id = int(llm.token_eos())
         self._bos_text = self._token_text(self._bos_id) or (self.preset.bos_token if self.preset else "")
         self._eos_text = self._token_text(self._eos_id) or (self.preset.eos_token if self.preset else "")
+        if self.chat_template is not None:  # untrusted code from the model file: refused now, not mid-run
+            P.check_chat_template(self.chat_template, bos_token=self._bos_text, eos_token=self._eos_text)
         add_bos = self.metadata.get("tokenizer.ggml.add_bos_token")
         self._add_bos = bool(add_bos) if add_bos is not None else self._bos_id >= 0
         self.stop = tuple(self.preset.stop) if self.preset else ()
