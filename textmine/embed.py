@@ -417,7 +417,8 @@ def check_embeddings(
         raise error(f"{who} returned shape {arr.shape} for {n} texts, expected ({n}, dim)")
     if dim is not None and arr.shape[1] != dim:
         raise error(f"{who} returned vectors of dimension {arr.shape[1]}, but its dim is {dim}")
-    arr = arr.astype(np.float32, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # values past float32's range become inf: refused below
+        arr = arr.astype(np.float32, copy=False)
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():
         raise error(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._cache import cache_root, open_sqlite
-from .._validation import check_positive_int
+from .._validation import check_positive_int, clean_text
 from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
@@ -910,7 +910,7 @@ class LLM:
             value = value.decode("utf-8", "replace")
         if not isinstance(value, str):
             raise InputError(f"{name} must be a str, got {type(value).__name__}")
-        return value
+        return clean_text(value)  # no lone surrogate / control character reaches the tokenizer
 
     # chat-template control tokens written in document text (ChatML / Llama 3 <|...|>, Gemma turns, Mistral [INST])
     _CONTROL_MARKERS = re.compile(r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|bos|eos)>|\[/?INST\]")
