@@ -144,7 +144,7 @@ class EmbeddingCache:
 
 
 _MODEL_LOCK = threading.Lock()
-_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED: dict[tuple[str, ...], Any] = {}
 
 
 def _load_sentence_transformer(path: str, device: str, allow_download: bool, fingerprint: str = "") -> Any:
