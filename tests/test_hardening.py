@@ -397,10 +397,7 @@ def test_estimator_tags_and_the_checks_that_apply_to_text_input(make):
     for check in (C.check_estimator_cloneable, C.check_estimator_repr, C.check_no_attributes_set_in_init,
                   C.check_parameters_default_constructible, C.check_get_params_invariance, C.check_set_params,
                   C.check_valid_tag_types, C.check_estimator_tags_renamed):
-        try:
-            check(name, make())
-        except TypeError:  # check_valid_tag_types(name, estimator) / others take (name, estimator)
-            check(name, get_tags(make()))
+        check(name, make())
 
 
 def test_keyword_extractors_follow_the_text_contract():
