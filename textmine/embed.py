@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
@@ -23,8 +24,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._cache import cache_root, open_sqlite
-from .errors import InputError, ModelLoadError
+from ._cache import cache_root, open_sqlite, quarantine
+from ._validation import check_int, clean_text
+from .errors import InputError, ModelLoadError, TextmineError
 from .models import resolve_embedding_model
 
 
@@ -56,46 +58,83 @@ def _text_key(text: str) -> bytes:
 class EmbeddingCache:
     """On-disk cache of embeddings keyed by (model id, hash of the text), in SQLite.
 
-    Safe to share between processes; a corrupt database is rebuilt, never trusted.
+    Safe to share between processes. A corrupt database, or one with another
+    schema, is quarantined and rebuilt with a warning (see
+    :func:`textmine._cache.open_sqlite`), also when the damage shows only at
+    query time; a stored vector of the wrong size or with NaN / inf values is
+    never served (it counts as a miss and is recomputed).
     """
+
+    _SCHEMA = "CREATE TABLE IF NOT EXISTS emb (model TEXT, key BLOB, vec BLOB, PRIMARY KEY(model, key))"
 
     def __init__(self, path: str | os.PathLike[str], model_id: str, dim: int):
         self.path = Path(path)
         self.model_id = model_id
         self.dim = dim
         self._lock = threading.Lock()
-        self._conn = open_sqlite(
-            self.path, "CREATE TABLE IF NOT EXISTS emb (model TEXT, key BLOB, vec BLOB, PRIMARY KEY(model, key))"
-        )
+        self._conn = open_sqlite(self.path, self._SCHEMA)
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> bool:
+        """Quarantine and reopen after a query-time error; False when the error is not corruption."""
+        msg = str(exc).lower()
+        if isinstance(exc, sqlite3.OperationalError) and not any(
+            w in msg for w in ("malformed", "not a database", "no such column", "no such table")
+        ):
+            return False
+        try:
+            self._conn.close()
+        except sqlite3.Error:
+            pass
+        quarantine(self.path, str(exc))
+        self._conn = open_sqlite(self.path, self._SCHEMA)
+        return True
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
         unique = list(dict.fromkeys(keys))
         with self._lock:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"SELECT key, vec FROM emb WHERE model=? AND key IN ({marks})",
-                    [self.model_id, *chunk],
-                ).fetchall()
-                for key, vec in rows:
-                    arr = np.frombuffer(vec, dtype=np.float32)
-                    if arr.shape == (self.dim,):
-                        found[bytes(key)] = arr
+            try:
+                rows = self._select(unique)
+            except sqlite3.DatabaseError as exc:
+                if not self._recover(exc):
+                    return {}  # locked or unreadable right now: compute instead
+                rows = []
+        for key, vec in rows:
+            if not isinstance(vec, bytes) or len(vec) != 4 * self.dim:
+                continue
+            arr = np.frombuffer(vec, dtype=np.float32)
+            if np.isfinite(arr).all():
+                found[bytes(key)] = arr
         return found
 
+    def _select(self, unique: list[bytes]) -> list[tuple[Any, Any]]:
+        rows: list[tuple[Any, Any]] = []
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self._conn.execute(
+                f"SELECT key, vec FROM emb WHERE model=? AND key IN ({marks})",
+                [self.model_id, *chunk],
+            ).fetchall()
+        return rows
+
     def put_many(self, items: dict[bytes, np.ndarray]) -> None:
-        if not items:
+        rows = [
+            (self.model_id, k, np.ascontiguousarray(v, dtype=np.float32).tobytes())
+            for k, v in items.items()
+            if np.shape(v) == (self.dim,) and np.isfinite(v).all()
+        ]
+        if not rows:
             return
-        with self._lock, self._conn:
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO emb(model, key, vec) VALUES (?, ?, ?)",
-                [
-                    (self.model_id, k, np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                    for k, v in items.items()
-                ],
-            )
+        with self._lock:
+            for attempt in range(2):
+                try:
+                    with self._conn:
+                        self._conn.executemany("INSERT OR REPLACE INTO emb(model, key, vec) VALUES (?, ?, ?)", rows)
+                    return
+                except sqlite3.DatabaseError as exc:
+                    if attempt or not self._recover(exc):
+                        return  # a cache that cannot be written must not break encoding
 
     def __len__(self) -> int:
         with self._lock:
@@ -105,11 +144,11 @@ class EmbeddingCache:
 
 
 _MODEL_LOCK = threading.Lock()
-_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED: dict[tuple[str, ...], Any] = {}
 
 
-def _load_sentence_transformer(path: str, device: str, allow_download: bool) -> Any:
-    key = (path, device)
+def _load_sentence_transformer(path: str, device: str, allow_download: bool, fingerprint: str = "") -> Any:
+    key = (path, device, fingerprint)
     with _MODEL_LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -164,15 +203,20 @@ class SentenceTransformerEmbedder:
 
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if max_seq_length is not None and (
-            isinstance(max_seq_length, bool) or not isinstance(max_seq_length, int) or max_seq_length < 1
-        ):
-            raise InputError(f"max_seq_length must be a positive integer or None, got {max_seq_length!r}")
+        max_seq_length = check_int(max_seq_length, "max_seq_length", minimum=1, allow_none=True)
+        batch_size = check_int(batch_size, "batch_size", minimum=1)  # type: ignore[assignment]
         resolved = resolve_embedding_model(model, allow_download=allow_download)
         self._resolved = resolved
+        self._spec = (os.fspath(model), cache, {
+            "batch_size": batch_size, "device": device, "max_seq_length": max_seq_length,
+            "show_progress": show_progress, "allow_download": allow_download, "backend": backend,
+        })
+        # a local folder is keyed by its content, not only its path: weights replaced in place are a new model
+        self._fingerprint = folder_fingerprint(resolved.path) if resolved.source == "path" else ""
         self.backend = backend
         self.model_id = (
             resolved.model_id
+            + (f"#{self._fingerprint}" if self._fingerprint else "")
             + (f"@{max_seq_length}" if max_seq_length else "")
             + (f"+{backend}" if backend != "torch" else "")  # each backend has its own cache entries
         )
@@ -190,7 +234,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def model(self) -> Any:
-        return _load_sentence_transformer(self._resolved.path, self.device, self._allow_download)
+        return _load_sentence_transformer(self._resolved.path, self.device, self._allow_download, self._fingerprint)
 
     @property
     def dim(self) -> int:
@@ -222,14 +266,15 @@ class SentenceTransformerEmbedder:
         return bool(show_progress)
 
     def encode(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray:
-        if isinstance(texts, str):
-            raise InputError("encode() takes a list of texts, not a single str")
-        texts = list(texts)
+        """Embed ``texts``: an ``(len(texts), dim)`` float32 matrix with L2-normalised rows.
+
+        Texts are cleaned (:func:`~textmine._validation.clean_text`) and a text longer
+        than the model reads is cut by characters before tokenisation (see :meth:`_clip`),
+        so memory stays bounded whatever the input's size.
+        """
+        texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise InputError(f"text at index {i} must be a str, got {type(t).__name__}")
         keys = [_text_key(t) for t in texts]
         cache = self.cache
         found = cache.get_many(keys) if cache is not None else {}
@@ -239,18 +284,43 @@ class SentenceTransformerEmbedder:
             first_text = {}
             for k, t in zip(keys, texts):
                 first_text.setdefault(k, t)
-            todo_texts = [first_text[k] for k in todo_keys]
+            todo_texts = self._clip([first_text[k] for k in todo_keys])
             self.cache_misses += len(todo_texts)
             if self.backend != "torch":
                 new = self._encode_onnx(todo_texts)
             else:
                 new = self._encode_torch(todo_texts, show_progress)
-            new = l2_normalize(new)
+            new = l2_normalize(check_embeddings(new, len(todo_texts), repr(self), error=ModelLoadError))
             fresh = dict(zip(todo_keys, new))
             if cache is not None:
                 cache.put_many(fresh)
             found.update(fresh)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _clip(self, texts: list[str]) -> list[str]:
+        """Cut texts far longer than the model reads, by characters, before the tokenizer sees them.
+
+        A text over ``max_seq_length * 16`` characters is cut at a whitespace; the cut grows
+        (x4, at most 2,000,000 characters) until it holds more tokens than the model reads, so
+        the embedding is the same as for the whole text (the tokenizer would otherwise read
+        all of it: ~175 bytes of memory per input byte).
+        """
+        max_tokens = int(self.max_seq_length or self.model.max_seq_length)
+        first = max(2048, max_tokens * _CLIP_CHARS_PER_TOKEN)
+        if all(len(t) <= first for t in texts):
+            return texts
+        tokenizer = self.model.tokenizer
+        return [t if len(t) <= first else _clip_text(t, tokenizer, max_tokens, first) for t in texts]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as its settings; the model is loaded again
+        name, cache, kwargs = self._spec
+        return (_rebuild_embedder, (name, cache, kwargs))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SentenceTransformerEmbedder:
+        return self  # shared like the loaded model it wraps (sklearn.clone deep-copies params)
+
+    def __copy__(self) -> SentenceTransformerEmbedder:
+        return self
 
     def _encode_torch(self, texts: list[str], show_progress: bool | None) -> np.ndarray:
         model = self.model  # shared by every embedder of this model: restore its max length after
@@ -279,6 +349,128 @@ class SentenceTransformerEmbedder:
         return f"SentenceTransformerEmbedder({self.model_id!r})"
 
 
+_CLIP_CHARS_PER_TOKEN = 16
+_MAX_CLIP_CHARS = 2_000_000
+
+
+def _clip_text(text: str, tokenizer: Any, max_tokens: int, n: int) -> str:
+    while n < len(text):
+        cut = text[:n]
+        space = max(cut.rfind(" "), cut.rfind("\n"), cut.rfind("\t"))
+        if space > n // 2:
+            cut = cut[:space]  # whole words: the cut's tokens are a prefix of the text's
+        if n >= _MAX_CLIP_CHARS:
+            return cut
+        ids = tokenizer(cut, add_special_tokens=False, truncation=True, max_length=max_tokens + 1)["input_ids"]
+        if len(ids) > max_tokens:
+            return cut
+        n *= 4
+    return text
+
+
+def _rebuild_embedder(name: str, cache: Any, kwargs: dict[str, Any]) -> Embedder:
+    return get_embedder(name, cache=cache, **kwargs)
+
+
+def folder_fingerprint(folder: str | os.PathLike[str]) -> str:
+    """Hash of the relative path, size and modification time of every file in a model folder.
+
+    Replacing a model's weights in place changes it, so embeddings cached for
+    the old weights are not served for the new ones.
+    """
+    root = Path(folder)
+    h = hashlib.blake2b(digest_size=8)
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
+            continue
+        st = p.stat()
+        h.update(f"{rel.as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def check_texts(texts: Any) -> list[str]:
+    """The texts of an ``encode`` call as a list of cleaned ``str``; :class:`InputError` otherwise."""
+    if isinstance(texts, (str, bytes)):
+        raise InputError("encode() takes a list of texts, not a single str")
+    if texts is None or not hasattr(texts, "__iter__"):
+        raise InputError(f"encode() takes a list of str, got {type(texts).__name__}")
+    out = []
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InputError(f"text at index {i} must be a str, got {type(t).__name__}")
+        out.append(clean_text(t))
+    return out
+
+
+def check_embeddings(
+    out: Any, n: int, who: str, *, error: type[TextmineError] = InputError, dim: int | None = None
+) -> np.ndarray:
+    """An embedder's output as a finite float32 ``(n, dim)`` matrix, or ``error`` naming what is wrong."""
+    try:
+        arr = np.asarray(out)
+    except Exception as exc:  # noqa: BLE001 - a user's embedder may return anything
+        raise error(f"{who} returned {type(out).__name__}, not a numeric matrix: {exc}") from None
+    if arr.dtype.kind not in "fiu":
+        raise error(f"{who} returned values of type {arr.dtype} ({type(out).__name__}), expected numbers")
+    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] == 0:
+        raise error(f"{who} returned shape {arr.shape} for {n} texts, expected ({n}, dim)")
+    if dim is not None and arr.shape[1] != dim:
+        raise error(f"{who} returned vectors of dimension {arr.shape[1]}, but its dim is {dim}")
+    with np.errstate(over="ignore", invalid="ignore"):  # values past float32's range become inf: refused below
+        arr = arr.astype(np.float32, copy=False)
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        raise error(
+            f"{who} returned NaN or infinite values for {int(bad.sum())} of {n} texts "
+            f"(first at index {int(np.argmax(bad))})"
+        )
+    return arr
+
+
+class _CheckedEmbedder:
+    """A user's :class:`Embedder`: its input is cleaned and its output checked (finite numbers, right shape)."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+
+    @property
+    def model_id(self) -> str:
+        return str(getattr(self._inner, "model_id", f"object:{type(self._inner).__name__}"))
+
+    @property
+    def dim(self) -> int:
+        try:
+            return check_int(self._inner.dim, f"{self.model_id!r}.dim", minimum=1)  # type: ignore[return-value]
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise InputError(f"the embedding model {self.model_id!r} has no usable dim: {exc}") from None
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray:
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            out = self._inner.encode(texts) if show_progress is None else self._inner.encode(
+                texts, show_progress=show_progress)
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a user's embedder may raise anything
+            raise InputError(
+                f"the embedding model {self.model_id!r} failed on encode(): {type(exc).__name__}: {exc}"
+            ) from None
+        return check_embeddings(out, len(texts), f"the embedding model {self.model_id!r}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_inner":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __repr__(self) -> str:
+        return f"_CheckedEmbedder({self._inner!r})"
+
+
 _EMBEDDERS: dict[tuple[Any, ...], SentenceTransformerEmbedder] = {}
 
 
@@ -296,8 +488,10 @@ def get_embedder(
     unlike an embedder object, such a name is saved with a model and comes back on load.
     """
     if model is not None and not isinstance(model, (str, os.PathLike)):
-        if isinstance(model, Embedder):
+        if isinstance(model, (SentenceTransformerEmbedder, _CheckedEmbedder, _WrappedEncoder)):
             return model
+        if isinstance(model, Embedder):
+            return _CheckedEmbedder(model)
         if hasattr(model, "encode"):  # a raw SentenceTransformer, for example
             return _WrappedEncoder(model)
         raise InputError(f"embedding_model must be a name, a path or an Embedder, got {type(model).__name__}")
@@ -306,7 +500,9 @@ def get_embedder(
     base, plus, suffix = name.rpartition("+")
     if plus and suffix in _backends() and "backend" not in kwargs and not Path(name).exists():
         name, kwargs = base, {**kwargs, "backend": suffix}
-    key = (name, str(cache), tuple(sorted(kwargs.items())))
+    path = Path(name).expanduser()
+    fingerprint = folder_fingerprint(path) if path.is_dir() else ""  # weights replaced in place: a new embedder
+    key = (name, fingerprint, str(cache), tuple(sorted(kwargs.items(), key=lambda kv: kv[0])))
     if key not in _EMBEDDERS:
         _EMBEDDERS[key] = SentenceTransformerEmbedder(name, cache=cache, **kwargs)
     return _EMBEDDERS[key]
@@ -330,8 +526,14 @@ class _WrappedEncoder:
         return int(self.encode(["dimension probe"]).shape[1])
 
     def encode(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray:
-        texts = list(texts)
-        out = np.asarray(self._model.encode(texts), dtype=np.float32)
-        if out.ndim != 2 or out.shape[0] != len(texts):
-            raise InputError(f"embedding model returned shape {out.shape} for {len(texts)} texts")
-        return l2_normalize(out)
+        texts = check_texts(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            out = self._model.encode(texts)
+        except TextmineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a user's model may raise anything
+            raise InputError(f"the embedding model {self.model_id!r} failed on encode(): "
+                             f"{type(exc).__name__}: {exc}") from None
+        return l2_normalize(check_embeddings(out, len(texts), f"the embedding model {self.model_id!r}"))

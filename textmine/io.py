@@ -2,7 +2,8 @@
 
 Supported inputs (chosen by extension, or by ``fmt=``):
 
-* ``.txt``: one document per line; blank lines are skipped, ids are ``<file>:<line>``.
+* ``.txt``: one document per line (lines end at ``\\n``, ``\\r\\n`` or ``\\r`` only; U+2028,
+  U+0085 and form feeds are kept inside a line); blank lines are skipped, ids are ``<file>:<line>``.
 * a folder: every ``.txt`` / ``.md`` file below it (sorted) is one document, id = relative path.
 * ``.jsonl`` / ``.ndjson``: one JSON object per line; the text is in ``field``
   (default ``text``), ``id`` and ``label`` are kept when present, and so is any other
@@ -11,6 +12,11 @@ Supported inputs (chosen by extension, or by ``fmt=``):
 * ``.parquet``: needs ``pyarrow`` (or ``pandas`` with a parquet engine).
 * ``-``: standard input; JSON lines if the first non-blank line is a JSON object,
   else one document per line.
+
+Texts, ids and labels are cleaned as they are read (lone surrogates become U+FFFD,
+control characters a space: :func:`textmine._validation.clean_text`).  A CSV cell
+whose opening quote is never closed is an error, not a cell that swallows the
+following rows; a JSON integer too long for Python (4,300+ digits) is kept as its digits.
 
 Outputs (:func:`write_records`) are chosen by extension: ``.jsonl``, ``.csv``,
 ``.parquet``. An existing file is never replaced unless ``force=True``, and a
@@ -29,6 +35,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ._validation import clean_text
 from .errors import DependencyError, EmptyCorpusError, InputError
 
 __all__ = [
@@ -154,7 +162,7 @@ def _records_to_corpus(
         if field not in rec:
             have = ", ".join(sorted(map(str, rec.keys()))[:8]) or "none"
             raise InputError(f"{where}: no field {field!r} (fields: {have}); choose the text field with --field")
-        texts.append(_as_text(rec[field], where, field))
+        texts.append(clean_text(_as_text(rec[field], where, field)))
         rid = rec.get(id_field)
         id_key_seen = id_key_seen or id_field in rec
         has_id = rid is not None and rid == rid and rid != ""
@@ -167,11 +175,12 @@ def _records_to_corpus(
                 f"{missing_id_at}: no {id_field!r} id, while {with_id_at} has one; give every record an id "
                 "(or none, to number them from 0)"
             )
-        ids.append(str(rid) if has_id else str(len(ids)))
+        ids.append(clean_text(str(rid)) if has_id else str(len(ids)))
         lab = rec.get(label_field)
         labels.append(None if lab is None or lab != lab else lab)
         for k in keep:
-            kept[k].append(rec.get(k))
+            value = rec.get(k)
+            kept[k].append(clean_text(value) if isinstance(value, str) else value)
     if missing_id_at and id_field != "id" and not id_key_seen:
         raise InputError(
             f"{missing_id_at}: no record has the id field {id_field!r}; check its name (--id-field on the "
@@ -181,7 +190,7 @@ def _records_to_corpus(
     return Corpus(
         texts=texts,
         ids=ids,
-        labels=[str(lab) for lab in labels] if has_labels else None,
+        labels=[clean_text(str(lab)) for lab in labels] if has_labels else None,
         fields=kept,
         source=source,
     )
@@ -190,14 +199,33 @@ def _records_to_corpus(
 _CSV_FIELD_LIMIT = 2**31 - 1
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines split at ``\\n``, ``\\r\\n`` and ``\\r`` only: U+2028, U+0085, form feed ... stay inside a line
+    (``str.splitlines`` would split there too)."""
+    return _LINE_BREAK.split(text)
+
+
+def _parse_int(digits: str) -> int | str:
+    """JSON integers: beyond Python's 4,300-digit conversion limit they are kept as their digit string."""
+    try:
+        return int(digits)
+    except ValueError:
+        return digits
+
+
 def _jsonl_records(text: str, name: str) -> Iterable[tuple[str, Any]]:
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(_split_lines(text), 1):
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            rec = json.loads(line, parse_int=_parse_int)
         except json.JSONDecodeError as exc:
             raise InputError(f"{name} line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        except (ValueError, RecursionError) as exc:
+            raise InputError(f"{name} line {lineno}: unreadable JSON ({type(exc).__name__}: {exc})") from None
         yield f"{name} line {lineno}", rec
 
 
@@ -205,14 +233,22 @@ def _csv_records(text: str, name: str, delimiter: str) -> Iterable[tuple[str, An
     # long documents are welcome: lift the csv module's 128 KiB cell limit
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open (or text after a closing quote) is an error, not a cell that silently
+    # swallows the following rows
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 2  # first line of the record being read
     try:
         for rec in reader:
             # DictReader stores surplus cells under None; drop them
             rec.pop(None, None)  # type: ignore[call-overload]
             yield f"{name} row {reader.line_num}", rec
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(f"{name} line {reader.line_num}: bad CSV ({exc})") from None
+        hint = ""
+        if "end of data" in str(exc) or "expected after" in str(exc):
+            hint = ('; a cell that starts with a quote must end with one, and a quote inside a quoted cell '
+                    'is written twice ("")')
+        raise InputError(f"{name} line {start}: bad CSV ({exc}){hint}") from None
 
 
 def _parquet_records(path: Path) -> Iterable[tuple[str, Any]]:
@@ -246,9 +282,10 @@ def _parquet_records(path: Path) -> Iterable[tuple[str, Any]]:
 
 def _lines_corpus(text: str, name: str) -> Corpus:
     texts, ids = [], []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            texts.append(line.strip())
+    for lineno, line in enumerate(_split_lines(text), 1):
+        line = clean_text(line).strip()
+        if line:
+            texts.append(line)
             ids.append(f"{name}:{lineno}")
     return Corpus(texts=texts, ids=ids, source=name)
 
@@ -259,8 +296,8 @@ def _folder_corpus(path: Path) -> Corpus:
     texts, ids = [], []
     for p in files:
         rel = p.relative_to(path).as_posix()
-        texts.append(_decode(_read_bytes(p), str(rel)).strip())
-        ids.append(rel)
+        texts.append(clean_text(_decode(_read_bytes(p), str(rel))).strip())
+        ids.append(clean_text(rel))
     if not files:
         raise EmptyCorpusError(f"folder {path} holds no .txt or .md files")
     return Corpus(texts=texts, ids=ids, source=str(path))
@@ -298,12 +335,12 @@ def read_corpus(
         name = "<stdin>"
         chosen = (fmt or "auto").lower()
         if chosen == "auto":
-            first = next((ln for ln in text.splitlines() if ln.strip()), "")
+            first = next((ln for ln in _split_lines(text) if ln.strip()), "")
             chosen = "txt"
             if first.lstrip().startswith("{"):
                 try:
-                    chosen = "jsonl" if isinstance(json.loads(first), dict) else "txt"
-                except json.JSONDecodeError:
+                    chosen = "jsonl" if isinstance(json.loads(first, parse_int=_parse_int), dict) else "txt"
+                except (ValueError, RecursionError):
                     chosen = "txt"
         chosen = _format_of(Path("stdin"), chosen)
         if chosen == "jsonl":
@@ -400,9 +437,18 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write: Any, binary: bool = False) -> None:
+    """Write ``path`` through an unpredictable, exclusively created temporary file in its folder, then
+    rename it into place; the file gets the usual mode for a new file (``0o666`` less the umask)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files: follow the umask like any tool
         with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
                        newline=None if binary else "") as fh:
             write(fh)

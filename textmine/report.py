@@ -550,7 +550,8 @@ def write_topic_report(
         crosstab=crosstab,
         settings=setting_rows,
     )
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    from .io import _atomic_write
+
+    # an unpredictable temporary name, created exclusively: a link planted at a fixed name is never followed
+    _atomic_write(out, lambda fh: fh.write(page))
     return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._base import TextmineEstimator
 from .._types import Keyword
-from .._validation import as_document, as_documents, is_blank
+from .._validation import as_document, as_documents, check_float, check_int, is_blank
 from ..errors import InputError
 from .candidates import Candidate, extract_candidates, match_candidates, resolve_stop_words, tokenize
 
@@ -35,16 +35,15 @@ def _check_ngram_range(value: Any) -> tuple[int, int]:
     try:
         lo, hi = value
     except (TypeError, ValueError):
-        raise InputError(f"ngram_range must be a pair (min_n, max_n), got {value!r}") from None
-    if (
-        isinstance(lo, bool)
-        or isinstance(hi, bool)
-        or not isinstance(lo, int)
-        or not isinstance(hi, int)
-        or lo < 1
-        or hi < lo
-    ):
-        raise InputError(f"ngram_range must be integers 1 <= min_n <= max_n, got {value!r}")
+        raise InputError(f"ngram_range must be a pair (min_n, max_n), got {value!r:.60}") from None
+    try:
+        lo = check_int(lo, "ngram_range[0]", minimum=1)
+        hi = check_int(hi, "ngram_range[1]", minimum=1)
+    except InputError:
+        raise InputError(f"ngram_range must be integers 1 <= min_n <= max_n, got {value!r:.60}") from None
+    assert lo is not None and hi is not None
+    if hi < lo:
+        raise InputError(f"ngram_range must be integers 1 <= min_n <= max_n, got {value!r:.60}")
     return lo, hi
 
 
@@ -134,6 +133,8 @@ class KeywordExtractor(TextmineEstimator):
     [2, 2]
     """
 
+    _requires_fit = False
+
     def __init__(
         self,
         top_n: int = 10,
@@ -175,30 +176,23 @@ class KeywordExtractor(TextmineEstimator):
 
     # ------------------------------------------------------------------ checks
     def _settings(self) -> dict[str, Any]:
-        from .._validation import check_positive_int
-
-        top_n = check_positive_int(self.top_n, "top_n")
+        """Validated parameters (numpy scalars accepted like Python numbers)."""
+        top_n = check_int(self.top_n, "top_n", minimum=1)
         ngram_range = _check_ngram_range(self.ngram_range)
-        diversity = self.diversity
-        if diversity is not None:
-            if isinstance(diversity, bool) or not isinstance(diversity, (int, float)) or not (
-                0.0 <= float(diversity) <= 1.0
-            ):
-                raise InputError(f"diversity must be None or a number in [0, 1], got {diversity!r}")
-            diversity = float(diversity)
+        diversity = check_float(self.diversity, "diversity", low=0.0, high=1.0, allow_none=True)
         if self.diversity_method not in _METHODS:
             raise InputError(f"diversity_method must be one of {_METHODS}, got {self.diversity_method!r}")
         if self.candidate_method not in _CANDIDATE_METHODS:
             raise InputError(
                 f"candidate_method must be one of {_CANDIDATE_METHODS}, got {self.candidate_method!r}"
             )
-        for name in ("position_weight", "length_weight", "frequency_weight", "idf_weight"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
-        sw = self.seed_weight
-        if isinstance(sw, bool) or not isinstance(sw, (int, float)) or not (0.0 <= sw < 1.0):
-            raise InputError(f"seed_weight must be a number in [0, 1), got {sw!r}")
+        weights = {
+            name: check_float(getattr(self, name), name, low=0.0)
+            for name in ("position_weight", "length_weight", "frequency_weight", "idf_weight")
+        }
+        seed_weight = check_float(self.seed_weight, "seed_weight", low=0.0, high=1.0, high_open=True)
+        if not isinstance(self.drop_nested, (bool, np.bool_)):
+            raise InputError(f"drop_nested must be True or False, got {self.drop_nested!r:.60}")
         try:
             stop = resolve_stop_words(self.stop_words)
         except (ValueError, TypeError) as exc:
@@ -208,7 +202,9 @@ class KeywordExtractor(TextmineEstimator):
             "ngram_range": ngram_range,
             "diversity": diversity,
             "stop": stop,
-            "max_candidates": check_positive_int(self.max_candidates, "max_candidates"),
+            "max_candidates": check_int(self.max_candidates, "max_candidates", minimum=1),
+            "seed_weight": seed_weight,
+            **weights,
         }
 
     def _embedder(self) -> Any:
@@ -358,7 +354,8 @@ class KeywordExtractor(TextmineEstimator):
         return [Keyword(cands[i].text, round(float(scores[i]), 6)) for i in chosen]
 
     def fit_transform(self, docs: Sequence[str], y: Any = None, **kwargs: Any) -> list[list[Keyword]]:
-        """:meth:`fit` then :meth:`transform` on the same documents."""
+        """:meth:`fit` then :meth:`transform` on the same documents (a generator is read once)."""
+        docs = as_documents(docs)
         return self.fit(docs).transform(docs, **kwargs)
 
     def extract(

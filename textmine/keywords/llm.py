@@ -41,7 +41,7 @@ import numpy as np
 
 from .._base import TextmineEstimator
 from .._types import Keyword
-from .._validation import as_document, as_documents, check_positive_int, is_blank
+from .._validation import as_document, as_documents, check_float, check_int, clean_text, is_blank
 from ..errors import InputError, LLMOutputError, TextmineError
 from .grouping import group_near_duplicates, groups_from_labels
 
@@ -237,6 +237,26 @@ def ground_keyword(keyword: str, document: str) -> str | None:
     return None if span is None else document[span[0] : span[1]]
 
 
+def _check_examples(examples: Any) -> list[tuple[str, list[str]]]:
+    """``examples`` as ``[(text, [keyphrase, ...]), ...]``; :class:`InputError` naming the bad item."""
+    if isinstance(examples, (str, bytes)) or not isinstance(examples, Iterable):
+        raise InputError(f"examples must be a list of (text, keyphrases) pairs, got {type(examples).__name__}")
+    out = []
+    for i, ex in enumerate(examples):
+        if isinstance(ex, (str, bytes)) or not isinstance(ex, Sequence) or len(ex) != 2:
+            raise InputError(f"examples[{i}] must be a (text, keyphrases) pair, got {ex!r:.80}")
+        text, kws = ex
+        if not isinstance(text, str):
+            raise InputError(f"examples[{i}][0] must be the example text (a str), got {type(text).__name__}")
+        if isinstance(kws, (str, bytes)) or not isinstance(kws, Iterable):
+            raise InputError(f"examples[{i}][1] must be a list of keyphrases, got {type(kws).__name__}")
+        kws = list(kws)
+        if not all(isinstance(k, str) for k in kws):
+            raise InputError(f"examples[{i}][1] must hold only str keyphrases, got {kws!r:.80}")
+        out.append((clean_text(text), [clean_text(k) for k in kws]))
+    return out
+
+
 def _resolve_llm(llm: Any) -> Any:
     from ..llm import load_llm
 
@@ -316,6 +336,8 @@ class LLMKeywordExtractor(TextmineEstimator):
     1
     """
 
+    _requires_fit = False
+
     def __init__(
         self,
         llm: Any = "default",
@@ -345,24 +367,21 @@ class LLMKeywordExtractor(TextmineEstimator):
 
     # ------------------------------------------------------------------ params
     def _validate_params(self) -> None:
-        check_positive_int(self.top_n, "top_n")
-        if self.max_items is not None and (
-            isinstance(self.max_items, bool) or not isinstance(self.max_items, int) or self.max_items < 1
-        ):
-            raise InputError(f"max_items must be None or an integer >= 1, got {self.max_items!r}")
-        if self.group_threshold is not None:
-            try:
-                thr = float(self.group_threshold)
-            except (TypeError, ValueError):
-                thr = float("nan")
-            if not 0.0 < thr <= 1.0:
-                raise InputError(f"group_threshold must be None or in (0, 1], got {self.group_threshold!r}")
-        if self.restrict_vocabulary is not None and not isinstance(self.restrict_vocabulary, bool):
-            raise InputError(f"restrict_vocabulary must be None, True or False, got {self.restrict_vocabulary!r}")
+        check_int(self.top_n, "top_n", minimum=1)
+        check_int(self.max_items, "max_items", minimum=1, allow_none=True)
+        check_int(self.max_doc_tokens, "max_doc_tokens", minimum=1, allow_none=True)
+        check_float(self.group_threshold, "group_threshold", low=0.0, low_open=True, high=1.0, allow_none=True)
+        for name in ("grounded", "restrict_vocabulary"):
+            value = getattr(self, name)
+            if not (value is None and name == "restrict_vocabulary") and not isinstance(value, (bool, np.bool_)):
+                raise InputError(f"{name} must be {'None, ' if name != 'grounded' else ''}True or False, "
+                                 f"got {value!r:.60}")
         if self.scoring not in ("rank", "similarity", "fused"):
-            raise InputError(f"scoring must be 'rank', 'similarity' or 'fused', got {self.scoring!r}")
+            raise InputError(f"scoring must be 'rank', 'similarity' or 'fused', got {self.scoring!r:.60}")
         if self.instruction is not None and not isinstance(self.instruction, str):
             raise InputError("instruction must be None or a str")
+        if self.examples is not None:
+            _check_examples(self.examples)
 
     def _needs_embedder(self) -> bool:
         return self.group_threshold is not None or self.scoring != "rank"
@@ -387,7 +406,9 @@ class LLMKeywordExtractor(TextmineEstimator):
         return self
 
     def fit_transform(self, docs: Iterable[str], y: Any = None) -> list[list[Keyword]]:
-        return self.fit(docs).transform(docs)
+        """:meth:`fit` then :meth:`transform` on the same documents (a generator is read once)."""
+        texts = as_documents(docs)
+        return self.fit(texts).transform(texts)
 
     def extract(self, text: str) -> list[Keyword]:
         """Keyphrases of one text (no ``fit`` needed)."""
@@ -467,8 +488,9 @@ class LLMKeywordExtractor(TextmineEstimator):
     def _prompt_parts(self) -> tuple[str, list[tuple[str, list[str]]]]:
         default_instruction, default_examples = keyword_prompt_parts(self.llm_)
         instruction = default_instruction if self.instruction is None else self.instruction
-        examples = default_examples if self.examples is None else self.examples
-        return instruction, [(str(t), [str(k) for k in ks]) for t, ks in examples]
+        if self.examples is None:
+            return instruction, [(str(t), [str(k) for k in ks]) for t, ks in default_examples]
+        return clean_text(instruction), _check_examples(self.examples)
 
     def _n_items(self) -> int:
         return self.max_items if self.max_items is not None else self.top_n + 2

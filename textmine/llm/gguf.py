@@ -246,13 +246,34 @@ def _parse(r: _Reader, max_array: int | None, check_tensors: bool) -> dict[str, 
     arch = meta.get("general.architecture")
     meta["architecture"] = arch
     meta["name"] = meta.get("general.name")
-    meta["context_length"] = meta.get(f"{arch}.context_length") if arch else None
-    meta["chat_template"] = meta.get("tokenizer.chat_template")
-    meta["bos_token_id"] = meta.get("tokenizer.ggml.bos_token_id")
-    meta["eos_token_id"] = meta.get("tokenizer.ggml.eos_token_id")
+    if arch is not None and not isinstance(arch, str):
+        raise r.fail(f"general.architecture must be a string, got {_kind(arch)}")
+    meta["context_length"] = _int_key(r, meta, f"{arch}.context_length") if arch else None
+    template = meta.get("tokenizer.chat_template")
+    if template is not None and not isinstance(template, str):
+        raise r.fail(f"tokenizer.chat_template must be a string, got {_kind(template)}")
+    meta["chat_template"] = template
+    meta["bos_token_id"] = _int_key(r, meta, "tokenizer.ggml.bos_token_id")
+    meta["eos_token_id"] = _int_key(r, meta, "tokenizer.ggml.eos_token_id")
     tokens = meta.get("tokenizer.ggml.tokens")
-    meta["vocab_size"] = tokens.count if isinstance(tokens, GGUFArray) else meta.get(f"{arch}.vocab_size")
+    meta["vocab_size"] = (
+        tokens.count if isinstance(tokens, GGUFArray) else _int_key(r, meta, f"{arch}.vocab_size") if arch else None
+    )
     return meta
+
+
+def _kind(value: Any) -> str:
+    return f"an array of {value.item_type}" if isinstance(value, GGUFArray) else type(value).__name__
+
+
+def _int_key(r: _Reader, meta: dict[str, Any], key: str) -> int | None:
+    """An integer metadata value (``None`` when absent); another type is a corrupt file."""
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise r.fail(f"metadata {key!r} must be an integer, got {_kind(value)} {str(value)[:40]!r}")
+    return value
 
 
 # bytes per block and elements per block for the ggml tensor types (enough to

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .._cache import cache_root, open_sqlite
-from .._validation import check_positive_int
+from .._validation import check_positive_int, clean_text
 from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
@@ -269,6 +269,8 @@ class LLM:
         self._eos_id = int(llm.token_eos())
         self._bos_text = self._token_text(self._bos_id) or (self.preset.bos_token if self.preset else "")
         self._eos_text = self._token_text(self._eos_id) or (self.preset.eos_token if self.preset else "")
+        if self.chat_template is not None:  # untrusted code from the model file: refused now, not mid-run
+            P.check_chat_template(self.chat_template, bos_token=self._bos_text, eos_token=self._eos_text)
         add_bos = self.metadata.get("tokenizer.ggml.add_bos_token")
         self._add_bos = bool(add_bos) if add_bos is not None else self._bos_id >= 0
         self.stop = tuple(self.preset.stop) if self.preset else ()
@@ -909,7 +911,7 @@ class LLM:
             value = value.decode("utf-8", "replace")
         if not isinstance(value, str):
             raise InputError(f"{name} must be a str, got {type(value).__name__}")
-        return value
+        return clean_text(value)  # no lone surrogate / control character reaches the tokenizer
 
     # chat-template control tokens written in document text (ChatML / Llama 3 <|...|>, Gemma turns, Mistral [INST])
     _CONTROL_MARKERS = re.compile(r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|bos|eos)>|\[/?INST\]")
