@@ -233,7 +233,7 @@ class HybridKeywordExtractor(TextmineEstimator):
     def _prepare(self) -> None:
         self._validate_params()
         if getattr(self, "_llm_for", None) is not self.llm or not hasattr(self, "llm_"):
-            self.llm_ = _resolve_llm(self.llm)
+            self.llm_ = _resolve_llm(self.llm, "scoring" if self.method == "score" else "keywords")
             self._llm_for = self.llm
         if not hasattr(self, "extractor_"):
             self.extractor_ = self._make_extractor()

@@ -257,11 +257,12 @@ def _check_examples(examples: Any) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _resolve_llm(llm: Any) -> Any:
+def _resolve_llm(llm: Any, task: str = "keywords") -> Any:
+    """An LLM for ``llm`` (preset name, path or LLM); ``"default"`` means ``task``'s default preset."""
     from ..llm import load_llm
 
     try:
-        return load_llm(llm)
+        return load_llm(llm, task=task)
     except TextmineError:
         raise
     except Exception as exc:  # noqa: BLE001 - never let a deep traceback escape
