@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from _embcache import CACHE, _digest, cached_embeddings, load_dataset  # noqa: E402
 
-from _fresh import command, emit_page, machine  # noqa: E402
+from _fresh import command, emit_page  # noqa: E402
 
 MODELS_DIR = Path(os.environ.get("TEXTMINE_MODELS_DIR", "/work/models"))
 #: model name -> what TopicLabeler(llm=...) gets: a preset name or a .gguf path
@@ -111,7 +112,7 @@ DEFAULTS = {"datasets": "20newsgroups,ag_news,stackoverflow", "models": ",".join
 
 #: datasets labelled on a deterministic sample (for time: embedding all 18,846 long 20 Newsgroups posts
 #: on a shared 2-core machine takes too long): this many documents, numpy RandomState(0), file order kept
-SAMPLES: dict[str, int] = {"20newsgroups": 3000}
+SAMPLES: dict[str, int] = {"20newsgroups": 1500}
 
 
 def load(name: str) -> tuple[list[str], list[str], str]:
@@ -142,6 +143,19 @@ def topics_for(name: str) -> tuple[list[Any], np.ndarray, list[str]]:
     path.write_text(json.dumps({"digest": digest, "topics": [t.to_dict() for t in tm.topics_],
                                 "labels": [int(x) for x in tm.labels_]}))
     return list(tm.topics_), np.asarray(tm.labels_), gold
+
+
+#: TopicLabeler's prompt before this benchmark (textmine/topics/label.py on 2026-12-01)
+BEFORE_INSTRUCTION = (
+    "Read the keywords and example documents of one topic found in a collection of texts. "
+    "Answer with a short label of 1 to 4 words that names what the topic is about."
+)
+BEFORE_EXAMPLES = (
+    ("Keywords: game, team, season, hockey, players, playoffs\n"
+     "Documents:\n- The Penguins beat the Rangers 4-2 in the playoffs.", "Ice hockey"),
+    ("Keywords: drive, disk, scsi, controller, ide, floppy\n"
+     "Documents:\n- My new SCSI drive is not recognized by the controller.", "Hard disk drives"),
+)
 
 
 class _BERTopicShim:
@@ -176,7 +190,8 @@ def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[s
     from textmine.topics import TopicLabeler
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
-    labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False) if before else TopicLabeler(llm=llm))
+    labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
+                            examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm))
     t0 = time.perf_counter()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
@@ -194,11 +209,25 @@ def main() -> None:
     ap.add_argument("--bertopic-models", default=DEFAULTS["bertopic_models"])
     ap.add_argument("--baseline-models", default=DEFAULTS["baseline_models"],
                     help="models also run with the labeler as it was (10 words, no phrases, no check)")
-    ap.add_argument("--out", default=str(HERE.parent / "docs" / "benchmarks" / "llm_assist_labels.md"))
+    ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
+    ap.add_argument("--merge", default=None,
+                    help="comma-separated result JSONs of earlier runs: write the page from them (no labelling)")
     args = ap.parse_args()
+    if args.merge:
+        merged: dict[str, Any] = {"runs": [], "datasets": {}}
+        for f in args.merge.split(","):
+            res = json.loads(Path(f).read_text())
+            merged["runs"].append({k: res[k] for k in ("date", "command", "judge", "threads", "load_start", "load_end")
+                                   if k in res})
+            for name, ds in res["datasets"].items():
+                if name not in merged["datasets"]:
+                    merged["datasets"][name] = ds
+                else:
+                    merged["datasets"][name]["labelers"].update(ds["labelers"])
+        emit_page(page(merged), args.out)
+        return
     started = dt.datetime.now(dt.timezone.utc)
-    load0 = os.getloadavg()[0]
 
     from textmine.evaluation import label_accuracy
     from textmine.evaluation.labels import default_judge
@@ -207,20 +236,19 @@ def main() -> None:
     judge = default_judge()
     threads = default_threads()
     cmd = command("llm_assist_labels.py", args, {k: v for k, v in DEFAULTS.items()})
+    if args.json:
+        cmd += f" --json {args.json}"
     results: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "judge": judge.name,
-                               "threads": threads, "datasets": {}}
-    summary = ["| dataset | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic |",
-               "|---|---|---|---|---|---|---|"]
-    label_tables: list[str] = []
+                               "threads": threads, "load_start": os.getloadavg()[0], "datasets": {}}
     for name in args.datasets.split(","):
         topics, assign, gold = topics_for(name)
         topics = [t for t in topics if t.size > 0]
         k = len(topics)
         runs: list[tuple[str, list[str], list[str], float]] = []
-        for m in args.models.split(","):
+        for m in [x for x in args.models.split(",") if x]:
             if m in args.baseline_models.split(","):
                 labels, raw, secs = textmine_labels(MODELS[m], topics, before=True)
-                runs.append((f"textmine {m}, words only (before)", labels, raw, secs))
+                runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
             labels, raw, secs = textmine_labels(MODELS[m], topics, before=False)
             runs.append((f"textmine {m}", labels, raw, secs))
@@ -235,64 +263,82 @@ def main() -> None:
             runs.append((f"BERTopic LlamaCPP {m}", labels, labels, secs))
             print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
 
-        ds: dict[str, Any] = {"n_topics": k, "n_docs": len(gold), "labelers": {}}
-        words_acc = None
-        scored = []
+        ds: dict[str, Any] = {"n_topics": k, "n_docs": len(gold), "sample": SAMPLES.get(name), "labelers": {}}
+        rows0 = None
         for lab_name, labels, raw, secs in runs:
             res = label_accuracy(topics, gold, DESCRIPTIONS[name], labels=labels, assignments=assign, judge=judge)
-            words_acc = res.words_accuracy
-            uniq = len({x.strip().casefold() for x in raw})
-            scored.append((lab_name, labels, res, uniq, secs))
+            rows0 = res.rows
+            ds["words_accuracy"] = res.words_accuracy
             ds["labelers"][lab_name] = {
-                "accuracy": res.accuracy, "words_accuracy": res.words_accuracy, "unique_labels": uniq,
-                "seconds": secs, "s_per_topic": secs / k, "labels": labels, "raw_labels": raw,
-                "label_classes": [r.label_class for r in res.rows],
+                "accuracy": res.accuracy, "words_accuracy": res.words_accuracy,
+                "unique_labels": len({x.strip().casefold() for x in raw}),
+                "seconds": secs, "s_per_topic": secs / k, "labels": [r.label for r in res.rows], "raw_labels": raw,
+                "label_classes": [r.label_class for r in res.rows], "command": cmd, "date": results["date"],
             }
-        rows0 = scored[0][2].rows
+        if rows0 is None:
+            res = label_accuracy(topics, gold, DESCRIPTIONS[name], labels=[t.top_words(3)[0] for t in topics],
+                                 assignments=assign, judge=judge)
+            rows0, ds["words_accuracy"] = res.rows, res.words_accuracy
         ds["topics"] = [{"topic": r.topic, "size": r.size, "truth": r.truth, "purity": r.purity, "words": r.words,
                          "words_class": r.words_class} for r in rows0]
-        ds["words_accuracy"] = words_acc
         results["datasets"][name] = ds
-        summary.append(f"| {name} | top words (3) | {words_acc:.3f} | {words_acc:.3f} | | {k}/{k} | |")
-        for lab_name, _labels, res, uniq, secs in scored:
-            summary.append(f"| {name} | {lab_name} | {res.accuracy:.3f} | {res.words_accuracy:.3f} | "
-                           f"{res.accuracy - res.words_accuracy:+.3f} | {uniq}/{k} | {secs / k:.2f} |")
-        # labels a person can read: one row per topic, one column per labeler (correct ones unmarked, wrong in italics)
-        head = ["topic", "size", "majority class", "top words"] + [s[0] for s in scored]
-        label_tables += [f"### {name}", "", "Wrong labels (judged nearest to another class) are marked with ✗; "
-                         "the top words' verdict is in the top-words column.", "",
-                         "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        by_topic = {lab_name: {r.topic: r for r in res.rows} for lab_name, _l, res, _u, _s in scored}
-        for r in rows0:
-            cells = [str(r.topic), str(r.size), _md(r.truth), _md(r.words) + ("" if r.words_correct else " ✗")]
-            for lab_name, *_ in scored:
-                rr = by_topic[lab_name][r.topic]
-                cells.append(_md(rr.label) + ("" if rr.correct else f" ✗ ({_md(rr.label_class)})"))
-            label_tables.append("| " + " | ".join(cells) + " |")
-        label_tables.append("")
-        Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        results["load_end"] = os.getloadavg()[0]
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    if args.out:
+        emit_page(page({"runs": [results], "datasets": results["datasets"]}), args.out)
 
-    lines = [
-        "# Labels that name their topic",
+
+def page(merged: dict[str, Any]) -> list[str]:
+    """The markdown page for results (one run or several merged)."""
+    summary = ["| dataset | topics | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic |",
+               "|---|---|---|---|---|---|---|---|"]
+    tables: list[str] = []
+    for name, ds in merged["datasets"].items():
+        k, wacc = ds["n_topics"], ds["words_accuracy"]
+        summary.append(f"| {name} | {k} | top words (3) | {wacc:.3f} | {wacc:.3f} | | {k}/{k} | |")
+        for lab_name, r in ds["labelers"].items():
+            summary.append(f"| {name} | {k} | {lab_name} | {r['accuracy']:.3f} | {wacc:.3f} | "
+                           f"{r['accuracy'] - wacc:+.3f} | {r['unique_labels']}/{k} | {r['s_per_topic']:.2f} |")
+        names = list(ds["labelers"])
+        head = ["topic", "size", "majority class", "top words"] + names
+        tables += [f"### {name}", "", "✗ (class): the judge put the label (or the words) nearest to another class.",
+                   "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i, t in enumerate(ds["topics"]):
+            wrong = "" if t["words_class"] == t["truth"] else f" ✗ ({_md(t['words_class'])})"
+            cells = [str(t["topic"]), str(t["size"]), f"{_md(t['truth'])} ({t['purity']:.0%})", _md(t["words"]) + wrong]
+            for n in names:
+                r = ds["labelers"][n]
+                c = r["label_classes"][i]
+                cells.append(_md(r["labels"][i]) + ("" if c == t["truth"] else f" ✗ ({_md(c)})"))
+            tables.append("| " + " | ".join(cells) + " |")
+        tables.append("")
+    runs = merged["runs"]
+    samples = "; ".join(f"{name}: a deterministic sample of {ds['sample']} of its documents (numpy `RandomState(0)`, "
+                        "file order kept)" for name, ds in merged["datasets"].items() if ds.get("sample"))
+    lines = ["# Labels that name their topic", "", "Commands (each under `flock /tmp/textmine-bench.lock`):", ""]
+    lines += [f"- `{r['command']}` ({r['date']}, {r.get('threads')} LLM threads, 1-min load average "
+              f"{r.get('load_start', float('nan')):.1f} at the start, {r.get('load_end', float('nan')):.1f} at the end)"
+              for r in runs]
+    lines += [
         "",
-        f"Command: `flock /tmp/textmine-bench.lock {cmd}`  ",
-        machine(started, load0) + f"; LLM threads {threads}; LLM response caches off.  ",
-        f"Judge: {judge.name}. Topics: TopicModel defaults, `random_state=42`, cached MiniLM embeddings, "
-        "computed once per dataset and shared by every labeler. Accuracy is weighted by topic size; outliers "
-        "excluded. Results JSON: `benchmarks/results/llm_assist_labels.json`. How the measure works and what "
-        "each labeler is: the docstring of `benchmarks/llm_assist_labels.py`.",
+        f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU. Judge: {runs[0].get('judge')}. "
+        "Topics: TopicModel defaults, `random_state=42`, cached MiniLM embeddings, computed once per dataset "
+        "and shared by every labeler. Accuracy is weighted by topic size; outliers excluded; LLM response "
+        "caches off. Results JSON: `benchmarks/results/llm_assist_labels*.json`. What each labeler is: the "
+        "docstring of `benchmarks/llm_assist_labels.py`." + (f" Samples: {samples}." if samples else ""),
         "",
         *summary,
         "",
         "## The labels",
         "",
-        *label_tables,
+        *tables,
         "## Class descriptions given to the judge",
         "",
     ]
-    for name in args.datasets.split(","):
+    for name in merged["datasets"]:
         lines += [f"- **{name}**: " + "; ".join(f"`{c}`: {d}" for c, d in DESCRIPTIONS[name].items())]
-    emit_page(lines, args.out)
+    return lines
 
 
 if __name__ == "__main__":

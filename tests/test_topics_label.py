@@ -83,7 +83,10 @@ def test_label_problem_rejects_labels_that_name_nothing():
     assert label_problem("") == "empty"
     doc = "I am looking for a 486 or 50 motherboard with VLB slots"
     assert label_problem("I am looking for a 486", [doc]) == "copy of a document"
-    assert label_problem("i AM looking", [doc]) == "copy of a document"
+    assert label_problem("i AM looking for", [doc]) == "copy of a document"
+    assert label_problem("Looking for a 486", [doc]) == "copy of a document"  # among the first words
+    title = "Hibernate mapping of a composite key"
+    assert label_problem("Hibernate mapping", [title]) is None  # short labels may open a title
     for ok in ("Ice hockey", "World news", "Team sports", "Oracle database", "Motherboards", "Looking glass"):
         assert label_problem(ok, [doc]) is None, ok
     assert "team" in GENERIC_WORDS and "hockey" not in GENERIC_WORDS
@@ -97,7 +100,8 @@ def test_rejected_answers_fall_back_to_the_top_words(llm):
     labels = labeler.label(TOPICS[1:2])
     assert labels == ["hockey, game, team"]
     assert labeler.fallbacks_ == [1]
-    assert [reason for _, reason in labeler.rejected_[1]] == ["generic word", "generic word"]  # with and without docs
+    # asked with docs, without docs: both rejected (no key phrases to leave out)
+    assert [reason for _, reason in labeler.rejected_[1]] == ["generic word", "generic word"]
     unchecked = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
                              n_phrases=0, check=False)
     assert unchecked.label(TOPICS[1:2]) == ["Team"]

@@ -9,8 +9,8 @@ disk by the LLM layer.
 
 Every answer is checked (:func:`label_problem`): a stop word, a number, a
 generic word ("Best", "Growth", "Team") or a copy of a document's first words
-is rejected; the topic is asked again without documents, then falls back to its
-top words (``fallbacks_``).
+is rejected; the topic is asked again without documents, then without key phrases, then
+falls back to its top words (``fallbacks_``).
 
 Labels are made unique across topics (BERTopic issue #1341): when two topics
 get the same label (case-insensitive), the larger topic keeps it and the
@@ -70,6 +70,8 @@ GENERIC_WORDS = frozenset(
     """.split()
 )
 
+#: a label of at least this many words found among a document's first words is a copy of the document
+MIN_COPY_WORDS = 4
 _QUESTION_WORDS = frozenset({"how", "what", "why", "where", "when", "which", "who", "can", "does", "should"})
 _TRIM = re.compile(r"^[\s\"'`*#:\-]+|[\s\"'`*#:.\-]+$")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -89,8 +91,9 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     """Why ``label`` does not name a topic, or ``None`` when it is acceptable.
 
     Rejected: an empty label, a number (no letters), a label made only of stop words and
-    :data:`GENERIC_WORDS`, a question, and a copy of the first words of one of ``docs`` (2 words
-    or more found together among a document's first words).
+    :data:`GENERIC_WORDS`, a question, and a copy of the first words of one of ``docs``
+    (:data:`MIN_COPY_WORDS` words or more found together among a document's first words; shorter
+    labels such as "Hibernate mapping" often open a StackOverflow title and are fine).
 
     >>> label_problem("Team"), label_problem("1993"), label_problem("The")
     ('generic word', 'number', 'stop word')
@@ -114,7 +117,7 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     if label.rstrip().endswith("?") or words[0] in _QUESTION_WORDS:
         return "question"
     n = len(words)
-    if n >= 2:
+    if n >= MIN_COPY_WORDS:
         for d in docs:
             head = _norm_words(d)[: n + 2]
             if any(head[i : i + n] == words for i in range(len(head) - n + 1)):
@@ -149,7 +152,7 @@ class TopicLabeler:
         longest label (enforced by the grammar).
     check:
         reject answers that name no subject (:func:`label_problem`): the topic is asked again
-        without documents, then falls back to its top words.
+        without documents, then without key phrases, then falls back to its top words.
     instruction, examples:
         the prompt; ``examples`` are ``(prompt text, label)`` pairs. An example's ``Key phrases:``
         line and ``Documents:`` block are left out for topics whose prompt has none.
@@ -304,9 +307,13 @@ class TopicLabeler:
         if phrases is None:
             phrases = self.key_phrases([topic])[0]
         n_docs = self._n_docs(llm)
-        attempts = [n_docs] + ([0] if n_docs > 0 and self.check else [])
-        for n in attempts:
-            text = self.prompt_text(topic, llm, phrases=phrases, n_docs=n)
+        # asked again on rejection: without documents, then without key phrases (the prompt of 10 words)
+        attempts = [(n_docs, phrases)]
+        if self.check:
+            attempts += [(0, phrases)] if n_docs > 0 else []
+            attempts += [(0, [])] if phrases else []
+        for n, shown in attempts:
+            text = self.prompt_text(topic, llm, phrases=shown, n_docs=n)
             if not text.strip():
                 return self._fallback(topic)
             label = self._ask(llm, text)
