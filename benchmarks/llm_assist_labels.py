@@ -5,8 +5,8 @@ MiniLM embeddings of benchmarks/_embcache.py) and every labeler labels the same 
 
 * ``top words``: the topic's three top words, ``"w1, w2, w3"`` (the baseline a label must reach);
 * ``textmine <model>``: :class:`textmine.TopicLabeler` with its defaults and that GGUF;
-* ``textmine <model>, words only``: the labeler before this benchmark (prompt of 10 c-TF-IDF words,
-  no key phrases, no label check): what `TopicLabeler` did on 2026-12-01;
+* ``textmine <model>, before``: the labeler before this benchmark (its instruction and examples, 10 c-TF-IDF
+  words, no key phrases, no label check): what `TopicLabeler` did on 2026-12-01;
 * ``BERTopic LlamaCPP <model>``: ``bertopic.representation.LlamaCPP`` with the same GGUF loaded by
   ``llama_cpp.Llama`` (n_ctx 4096, the same threads), its documented default prompt and system prompt,
   4 documents truncated to 64 words (``doc_length=64, tokenizer="whitespace"``) and
@@ -19,7 +19,10 @@ written once below (:data:`DESCRIPTIONS`); correct when that is the majority gol
 documents; weighted by topic size; outliers excluded. LLM response caches are off (every label is
 generated), so s/topic is generation time on this machine.
 
-    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_assist_labels.py
+    flock /tmp/textmine-bench.lock .venv/bin/python benchmarks/llm_assist_labels.py \
+        --out docs/benchmarks/llm_assist_labels.md
+
+or one run per dataset (``--datasets X --json results_X.json``), then ``--merge`` of their JSONs into the page.
 """
 
 from __future__ import annotations
@@ -211,11 +214,12 @@ def main() -> None:
                     help="models also run with the labeler as it was (10 words, no phrases, no check)")
     ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
+    ap.add_argument("--note", default="", help="a sentence for the page about how the runs were made (with --merge)")
     ap.add_argument("--merge", default=None,
                     help="comma-separated result JSONs of earlier runs: write the page from them (no labelling)")
     args = ap.parse_args()
     if args.merge:
-        merged: dict[str, Any] = {"runs": [], "datasets": {}}
+        merged: dict[str, Any] = {"runs": [], "datasets": {}, "note": args.note}
         for f in args.merge.split(","):
             res = json.loads(Path(f).read_text())
             merged["runs"].append({k: res[k] for k in ("date", "command", "judge", "threads", "load_start", "load_end")
@@ -316,10 +320,11 @@ def page(merged: dict[str, Any]) -> list[str]:
     runs = merged["runs"]
     samples = "; ".join(f"{name}: a deterministic sample of {ds['sample']} of its documents (numpy `RandomState(0)`, "
                         "file order kept)" for name, ds in merged["datasets"].items() if ds.get("sample"))
-    lines = ["# Labels that name their topic", "", "Commands (each under `flock /tmp/textmine-bench.lock`):", ""]
+    lines = ["# Labels that name their topic", "", "Commands:", ""]
     lines += [f"- `{r['command']}` ({r['date']}, {r.get('threads')} LLM threads, 1-min load average "
               f"{r.get('load_start', float('nan')):.1f} at the start, {r.get('load_end', float('nan')):.1f} at the end)"
               for r in runs]
+    lines += ["", merged["note"]] if merged.get("note") else []
     lines += [
         "",
         f"Machine: `{platform.machine()}`, {os.cpu_count()} cores, no GPU. Judge: {runs[0].get('judge')}. "
