@@ -304,6 +304,8 @@ class TopicLabeler:
         if not hasattr(self, "rejected_"):
             self.rejected_: dict[int, list[tuple[str, str]]] = {}
         llm = self._llm()
+        if phrases is None:  # computed in one batch by label(), else for this topic alone
+            phrases = getattr(self, "_batch_phrases", {}).get(id(topic))
         if phrases is None:
             phrases = self.key_phrases([topic])[0]
         n_docs = self._n_docs(llm)
@@ -341,8 +343,11 @@ class TopicLabeler:
         t0 = time.perf_counter()
         self.fallbacks_ = []
         self.rejected_ = {}
-        phrases = self.key_phrases(topics)
-        raw = [self.label_one(t, p) for t, p in zip(topics, phrases)]
+        self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
+        try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
+            raw = [self.label_one(t) for t in topics]
+        finally:
+            self._batch_phrases = {}
         self.raw_labels_ = list(raw)
         labels = make_unique(raw, topics)
         self.seconds_ = time.perf_counter() - t0
