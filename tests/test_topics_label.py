@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from textmine.errors import InputError
 from textmine.topics import Topic, TopicLabeler
-from textmine.topics.label import make_unique
+from textmine.topics.label import GENERIC_WORDS, label_problem, make_unique
 from textmine.topics.represent import class_tfidf
 
 TOPICS = [
@@ -43,7 +43,7 @@ def test_labels_unique_non_empty_and_fast(llm):
 
 
 def test_prompt_is_truncated_by_tokens(llm):
-    labeler = TopicLabeler(llm=llm, doc_tokens=20, n_docs=1, n_words=3)
+    labeler = TopicLabeler(llm=llm, doc_tokens=20, n_docs=1, n_words=3, n_phrases=0)
     text = labeler.prompt_text(TOPICS[0], llm)
     assert text.startswith("Keywords: space, nasa, orbit\nDocuments:\n- ")
     assert llm.count_tokens(text.split("- ", 1)[1]) <= 20
@@ -58,6 +58,54 @@ def test_auto_n_docs_depends_on_the_model_size(llm):
     assert "Documents:\n- " in big.prompt_text(TOPICS[0], llm)
     with pytest.raises(InputError, match="n_docs"):
         TopicLabeler(llm=llm, n_docs="many").prompt_text(TOPICS[0], llm)
+
+
+def test_key_phrases_of_the_representative_documents_are_in_the_prompt(llm):
+    labeler = TopicLabeler(llm=llm, n_phrases=3)
+    phrases = labeler.key_phrases(TOPICS)
+    assert [len(p) for p in phrases] == [3, 3, 3, 3]
+    docs = " ".join(TOPICS[3].representative_docs).lower()
+    assert all(p.lower() in docs for p in phrases[3])  # phrases come from the documents
+    text = labeler.prompt_text(TOPICS[3], llm)
+    assert text.splitlines()[1] == "Key phrases: " + ", ".join(phrases[3])
+    assert "Key phrases" not in TopicLabeler(llm=llm, n_phrases=0).prompt_text(TOPICS[3], llm)
+    with pytest.raises(InputError, match="n_phrases"):
+        TopicLabeler(llm=llm, n_phrases=-1).label(TOPICS[:1])
+
+
+def test_label_problem_rejects_labels_that_name_nothing():
+    assert label_problem("Team") == "generic word"
+    assert label_problem("Best") == "generic word"
+    assert label_problem("The growth") == "generic word"
+    assert label_problem("2004") == "number"
+    assert label_problem("1.5 %") == "number"
+    assert label_problem("These") == "stop word"
+    assert label_problem("") == "empty"
+    doc = "I am looking for a 486 or 50 motherboard with VLB slots"
+    assert label_problem("I am looking for a 486", [doc]) == "copy of a document"
+    assert label_problem("i AM looking for", [doc]) == "copy of a document"
+    assert label_problem("Looking for a 486", [doc]) == "copy of a document"  # among the first words
+    title = "Hibernate mapping of a composite key"
+    assert label_problem("Hibernate mapping", [title]) is None  # short labels may open a title
+    for ok in ("Ice hockey", "World news", "Team sports", "Oracle database", "Motherboards", "Looking glass"):
+        assert label_problem(ok, [doc]) is None, ok
+    assert "team" in GENERIC_WORDS and "hockey" not in GENERIC_WORDS
+
+
+def test_rejected_answers_fall_back_to_the_top_words(llm):
+    # failure injection with the real model: a prompt whose examples all answer "Team"
+    examples = [("Keywords: apple, pear", "Team"), ("Keywords: car, road", "Team"), ("Keywords: sun, moon", "Team")]
+    labeler = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
+                           n_phrases=0)
+    labels = labeler.label(TOPICS[1:2])
+    assert labels == ["hockey, game, team"]
+    assert labeler.fallbacks_ == [1]
+    # asked with docs, without docs: both rejected (no key phrases to leave out)
+    assert [reason for _, reason in labeler.rejected_[1]] == ["generic word", "generic word"]
+    unchecked = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
+                             n_phrases=0, check=False)
+    assert unchecked.label(TOPICS[1:2]) == ["Team"]
+    assert unchecked.raw_labels_ == ["Team"]
 
 
 def test_make_unique_disambiguates_duplicates():

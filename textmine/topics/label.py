@@ -1,9 +1,16 @@
 """TopicLabeler: short, human-readable, unique topic labels from a local LLM.
 
-For each topic the prompt holds its top words and a few representative,
-mutually diverse documents (each truncated by tokens so the prompt fits the
-model's context); the answer is grammar-constrained to one short string
-(``LLM.generate_text``) and cached on disk by the LLM layer.
+For each topic the prompt holds its top words, key phrases of its
+representative documents (:class:`~textmine.KeywordExtractor`) and, for models
+that can read them, a few of the documents themselves (each truncated by
+tokens so the prompt fits the model's context); the answer is
+grammar-constrained to one short string (``LLM.generate_text``) and cached on
+disk by the LLM layer.
+
+Every answer is checked (:func:`label_problem`): a stop word, a number, a
+generic word ("Best", "Growth", "Team") or a copy of a document's first words
+is rejected; the topic is asked again without documents, then without key phrases, then
+falls back to its top words (``fallbacks_``).
 
 Labels are made unique across topics (BERTopic issue #1341): when two topics
 get the same label (case-insensitive), the larger topic keeps it and the
@@ -27,31 +34,99 @@ from typing import Any
 
 from ..errors import InputError, LLMOutputError
 
-__all__ = ["TopicLabeler", "DEFAULT_INSTRUCTION", "DEFAULT_EXAMPLES"]
+__all__ = ["TopicLabeler", "DEFAULT_INSTRUCTION", "DEFAULT_EXAMPLES", "GENERIC_WORDS", "label_problem"]
 
 DEFAULT_INSTRUCTION = (
-    "Read the keywords and example documents of one topic found in a collection of texts. "
-    "Answer with a short label of 1 to 4 words that names what the topic is about."
+    "Read the keywords, key phrases and example documents of one topic found in a collection of texts. "
+    "Answer with a short label of 1 to 4 words that names the subject of the topic "
+    "(a field, a product, an activity), as a person would title it."
 )
 
+# examples on subjects that are neither a benchmark class nor a demo theme
 DEFAULT_EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "Keywords: game, team, season, hockey, players, playoffs\n"
-        "Documents:\n- The Penguins beat the Rangers 4-2 in the playoffs.",
-        "Ice hockey",
+        "Keywords: garden, plants, soil, seeds, tomatoes, watering\n"
+        "Key phrases: vegetable garden, tomato plants, potting soil\n"
+        "Documents:\n- My tomato plants get yellow leaves although I water them every day.",
+        "Vegetable gardening",
     ),
     (
-        "Keywords: drive, disk, scsi, controller, ide, floppy\n"
-        "Documents:\n- My new SCSI drive is not recognized by the controller.",
-        "Hard disk drives",
+        "Keywords: dataframe, pandas, column, csv, index, rows\n"
+        "Key phrases: pandas dataframe, csv file, column names\n"
+        "Documents:\n- How do I rename the columns of a pandas DataFrame read from a CSV file?",
+        "Pandas dataframes",
     ),
 )
 
+#: one-word answers that name no subject; a label made only of these (and stop words) is rejected
+GENERIC_WORDS = frozenset(
+    """
+    best good great better new top other others various general misc miscellaneous growth team teams
+    group groups people thing things stuff topic topics subject subjects theme themes category
+    categories keyword keywords label labels discussion discussions question questions answer answers
+    problem problems issue issues help information info news update updates story stories article
+    articles post posts text texts document documents example examples list item items type types way
+    ways time times year years day days opinion opinions introduction overview summary unknown none
+    """.split()
+)
+
+#: a label of at least this many words found among a document's first words is a copy of the document
+MIN_COPY_WORDS = 4
+_QUESTION_WORDS = frozenset({"how", "what", "why", "where", "when", "which", "who", "can", "does", "should"})
 _TRIM = re.compile(r"^[\s\"'`*#:\-]+|[\s\"'`*#:.\-]+$")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _norm_words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
+    """Why ``label`` does not name a topic, or ``None`` when it is acceptable.
+
+    Rejected: an empty label, a number (no letters), a label made only of stop words and
+    :data:`GENERIC_WORDS`, a question, and a copy of the first words of one of ``docs``
+    (:data:`MIN_COPY_WORDS` words or more found together among a document's first words; shorter
+    labels such as "Hibernate mapping" often open a StackOverflow title and are fine).
+
+    >>> label_problem("Team"), label_problem("1993"), label_problem("The")
+    ('generic word', 'number', 'stop word')
+    >>> label_problem("I am looking for a", ["I am looking for a 486 motherboard"])
+    'copy of a document'
+    >>> label_problem("How do I make the dough?")
+    'question'
+    >>> label_problem("Ice hockey") is None
+    True
+    """
+    words = _norm_words(label)
+    if not words:
+        return "number" if re.search(r"\d", label) else "empty"
+    if not any(re.search(r"[^\W\d_]", w) for w in words):
+        return "number"
+    stop = _stop_words()
+    if all(w in stop for w in words):
+        return "stop word"
+    if all(w in stop or w in GENERIC_WORDS or w.isdigit() for w in words):
+        return "generic word"
+    if label.rstrip().endswith("?") or words[0] in _QUESTION_WORDS:
+        return "question"
+    n = len(words)
+    if n >= MIN_COPY_WORDS:
+        for d in docs:
+            head = _norm_words(d)[: n + 2]
+            if any(head[i : i + n] == words for i in range(len(head) - n + 1)):
+                return "copy of a document"
+    return None
 
 
 class TopicLabeler:
-    """Label topics with a local LLM (grammar-constrained, cached, unique labels).
+    """Label topics with a local LLM (grammar-constrained, checked, cached, unique labels).
 
     Parameters
     ----------
@@ -60,9 +135,14 @@ class TopicLabeler:
         or an :class:`~textmine.llm.LLM`; loaded on first use.
     n_words:
         top words shown per topic.
+    n_phrases:
+        key phrases shown per topic: the best ``n_phrases`` phrases that
+        :class:`~textmine.KeywordExtractor` finds in the topic's representative documents
+        (0: none). They give the model multi-word names ("oracle stored procedure",
+        "shell script") that single c-TF-IDF words miss (docs/benchmarks/llm_assist_labels.md).
     n_docs:
         representative documents shown per topic. ``"auto"`` (default): 3 for models whose GGUF
-        file is 1 GB or more (Mistral 7B and the like), 0 for tiny ones: the packaged Gemma 3 270M
+        file is 1 GB or more (Mistral 7B and the like), 0 for small ones: the packaged Gemma 3 270M
         copies the first words of a document instead of naming the topic ("I am looking for a 486
         or 50 motherboard"), and labels from the top words alone were better and 3x faster on
         20 Newsgroups (docs/benchmarks/labels.md).
@@ -70,19 +150,28 @@ class TopicLabeler:
         each document is truncated to this many tokens of the LLM's tokenizer.
     max_chars:
         longest label (enforced by the grammar).
+    check:
+        reject answers that name no subject (:func:`label_problem`): the topic is asked again
+        without documents, then without key phrases, then falls back to its top words.
     instruction, examples:
-        the prompt; ``examples`` are ``(prompt text, label)`` pairs.
+        the prompt; ``examples`` are ``(prompt text, label)`` pairs. An example's ``Key phrases:``
+        line and ``Documents:`` block are left out for topics whose prompt has none.
+    keyword_extractor:
+        the :class:`~textmine.KeywordExtractor` for the key phrases (default: its defaults with
+        ``top_n=n_phrases``).
 
     Attributes (after :meth:`label`)
     --------------------------------
     fallbacks_ : ids of topics whose label fell back to their top words (LLM gave nothing usable).
+    rejected_ : ``{topic id: [(answer, reason), ...]}`` answers refused by the check.
+    raw_labels_ : the labels before they were made unique.
     seconds_ : wall time of the last :meth:`label` call.
 
     Examples
     --------
     >>> from textmine.topics import Topic, TopicLabeler
     >>> t = Topic(0, 3, [("orbit", 1.0), ("nasa", 0.9)], representative_docs=["NASA launched it."])
-    >>> TopicLabeler().prompt_text(t).splitlines()[0]
+    >>> TopicLabeler(n_phrases=0).prompt_text(t).splitlines()[0]
     'Keywords: orbit, nasa'
     """
 
@@ -91,34 +180,71 @@ class TopicLabeler:
         llm: Any = "default",
         *,
         n_words: int = 10,
+        n_phrases: int = 5,
         n_docs: int | str = "auto",
         doc_tokens: int = 64,
         max_chars: int = 40,
+        check: bool = True,
         instruction: str = DEFAULT_INSTRUCTION,
         examples: Sequence[tuple[str, str]] = DEFAULT_EXAMPLES,
+        keyword_extractor: Any = None,
     ):
         self.llm = llm
         self.n_words = n_words
+        self.n_phrases = n_phrases
         self.n_docs = n_docs
         self.doc_tokens = doc_tokens
         self.max_chars = max_chars
+        self.check = check
         self.instruction = instruction
         self.examples = examples
+        self.keyword_extractor = keyword_extractor
 
     def _llm(self) -> Any:
         from ..llm import load_llm
 
         return load_llm(self.llm)
 
-    def prompt_text(self, topic: Any, llm: Any = None) -> str:
-        """The text given to the LLM for one topic: top words + documents truncated to ``doc_tokens``.
+    # ------------------------------------------------------------------ prompt parts
 
-        Without ``llm`` documents are cut at ``4 * doc_tokens`` characters (a preview).
+    def _extractor(self) -> Any:
+        if self.keyword_extractor is not None:
+            return self.keyword_extractor
+        if getattr(self, "_kx", None) is None:
+            from ..keywords import KeywordExtractor
+
+            self._kx = KeywordExtractor(top_n=self.n_phrases)
+        return self._kx
+
+    def key_phrases(self, topics: Sequence[Any]) -> list[list[str]]:
+        """The key phrases shown for each topic (one batch through the extractor)."""
+        if self.n_phrases == 0:
+            return [[] for _ in topics]
+        texts = ["\n".join(" ".join(d.split()) for d in t.representative_docs) for t in topics]
+        idx = [i for i, x in enumerate(texts) if x.strip()]
+        out: list[list[str]] = [[] for _ in topics]
+        if idx:
+            found = self._extractor().transform([texts[i] for i in idx])
+            for i, kws in zip(idx, found):
+                out[i] = [k.text for k in kws][: self.n_phrases]
+        return out
+
+    def prompt_text(self, topic: Any, llm: Any = None, *, phrases: Sequence[str] | None = None,
+                    n_docs: int | None = None) -> str:
+        """The text given to the LLM for one topic: top words, key phrases, documents truncated to
+        ``doc_tokens``.
+
+        Without ``llm`` documents are cut at ``4 * doc_tokens`` characters (a preview). ``phrases``
+        default to :meth:`key_phrases` of the topic.
         """
         words = [w for w, _ in topic.words[: self.n_words]]
         parts = ["Keywords: " + ", ".join(words)] if words else []
+        if phrases is None:
+            phrases = self.key_phrases([topic])[0]
+        if phrases:
+            parts.append("Key phrases: " + ", ".join(phrases))
         docs = []
-        for d in topic.representative_docs[: self._n_docs(llm)]:
+        for d in topic.representative_docs[: self._n_docs(llm) if n_docs is None else n_docs]:
             d = " ".join(d.split())
             d = llm.truncate(d, self.doc_tokens) if llm is not None else d[: 4 * self.doc_tokens]
             if d:
@@ -147,37 +273,83 @@ class TopicLabeler:
         words = [w for w, _ in topic.words[:3]]
         return ", ".join(words) if words else f"Topic {topic.id}"
 
-    def label_one(self, topic: Any) -> str:
-        """A label for one topic (not de-duplicated)."""
-        if not hasattr(self, "fallbacks_"):
-            self.fallbacks_: list[int] = []
-        llm = self._llm()
-        text = self.prompt_text(topic, llm)
-        if not text.strip():
-            return self._fallback(topic)
+    # ------------------------------------------------------------------ labelling
+
+    def _examples(self, text: str) -> list[tuple[str, str]]:
+        """The examples in the shape of ``text``: their "Key phrases:" line and "Documents:" block are
+        left out when the topic's prompt has none (a small model copies the shape it is shown)."""
+        has_phrases, has_docs = "\nKey phrases: " in text, "\nDocuments:\n" in text
+        out = []
+        for ex_text, answer in self.examples:
+            lines = str(ex_text).split("\n")
+            if not has_docs and "Documents:" in lines:
+                lines = lines[: lines.index("Documents:")]
+            if not has_phrases:
+                lines = [ln for ln in lines if not ln.startswith("Key phrases:")]
+            out.append(("\n".join(lines), answer))
+        return out
+
+    def _ask(self, llm: Any, text: str) -> str:
         try:
-            raw = llm.generate_text(self.instruction, text, examples=list(self.examples), max_chars=self.max_chars)
+            raw = llm.generate_text(self.instruction, text, examples=self._examples(text), max_chars=self.max_chars)
         except LLMOutputError:
             raw = ""
         label = _TRIM.sub("", " ".join(raw.split()))
-        if not label:
-            self.fallbacks_.append(int(topic.id))
-            return self._fallback(topic)
         return label[:1].upper() + label[1:]
+
+    def label_one(self, topic: Any, phrases: Sequence[str] | None = None) -> str:
+        """A checked label for one topic (not de-duplicated)."""
+        if not hasattr(self, "fallbacks_"):
+            self.fallbacks_: list[int] = []
+        if not hasattr(self, "rejected_"):
+            self.rejected_: dict[int, list[tuple[str, str]]] = {}
+        llm = self._llm()
+        if phrases is None:  # computed in one batch by label(), else for this topic alone
+            phrases = getattr(self, "_batch_phrases", {}).get(id(topic))
+        if phrases is None:
+            phrases = self.key_phrases([topic])[0]
+        n_docs = self._n_docs(llm)
+        # asked again on rejection: without documents, then without key phrases (the prompt of 10 words)
+        attempts = [(n_docs, phrases)]
+        if self.check:
+            attempts += [(0, phrases)] if n_docs > 0 else []
+            attempts += [(0, [])] if phrases else []
+        for n, shown in attempts:
+            text = self.prompt_text(topic, llm, phrases=shown, n_docs=n)
+            if not text.strip():
+                return self._fallback(topic)
+            label = self._ask(llm, text)
+            problem = label_problem(label, topic.representative_docs) if self.check else (None if label else "empty")
+            if problem is None:
+                return label
+            self.rejected_.setdefault(int(topic.id), []).append((label, problem))
+        self.fallbacks_.append(int(topic.id))
+        return self._fallback(topic)
+
+    def _check_params(self) -> None:
+        for name in ("n_words", "n_phrases", "doc_tokens", "max_chars"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("max_chars", "n_words") else 0):
+                kind = "a positive integer" if name in ("max_chars", "n_words") else "an integer >= 0"
+                raise InputError(f"TopicLabeler.{name} must be {kind}, got {v!r}")
+        self._n_docs()  # "auto" or an integer >= 0
 
     def label(self, topics: Sequence[Any]) -> list[str]:
         """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`)."""
         if hasattr(topics, "topics_"):
             topics = topics.topics_
-        for name in ("n_words", "doc_tokens", "max_chars"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name in ("max_chars", "n_words") else 0):
-                raise InputError(f"TopicLabeler.{name} must be a positive integer, got {v!r}")
-        self._n_docs()  # "auto" or an integer >= 0
+        topics = list(topics)
+        self._check_params()
         t0 = time.perf_counter()
         self.fallbacks_ = []
-        labels = [self.label_one(t) for t in topics]
-        labels = make_unique(labels, topics)
+        self.rejected_ = {}
+        self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
+        try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
+            raw = [self.label_one(t) for t in topics]
+        finally:
+            self._batch_phrases = {}
+        self.raw_labels_ = list(raw)
+        labels = make_unique(raw, topics)
         self.seconds_ = time.perf_counter() - t0
         return labels
 
