@@ -203,7 +203,7 @@ class TopicLabeler:
     def _llm(self) -> Any:
         from ..llm import load_llm
 
-        return load_llm(self.llm)
+        return load_llm(self.llm, task="labels")
 
     # ------------------------------------------------------------------ prompt parts
 
