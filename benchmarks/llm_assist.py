@@ -212,7 +212,7 @@ def run_test(args: argparse.Namespace) -> None:
             print(f"[{ds}] {name:40s} F1@5 {100 * sc['F1@5']:5.1f} F1@10 {100 * sc['F1@10']:5.1f} "
                   f"{sc['s_per_doc']:.3f} s/doc", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "llm_assist.json").write_text(json.dumps(results, indent=1))
+    Path(args.json).write_text(json.dumps(results, indent=1))
     lines = ["# Does the LLM help? LLM-scored keyphrases", "",
              "Command: `" + _fresh.command("llm_assist.py", args, {"models": "gemma3-270m", "datasets": "inspec,semeval",
                                                                   "systems": "hybrid,choose,llm,keyllm", "limit": None,
@@ -243,6 +243,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="first N documents of each test set")
     ap.add_argument("--params", default=None, help="JSON {model: HybridKeywordExtractor params} from --tune")
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks" / "llm_assist.md"))
+    ap.add_argument("--json", default=str(RESULTS / "llm_assist.json"), help="raw results of the test-set run")
     args = ap.parse_args()
     if args.tune:
         run_tune(args)

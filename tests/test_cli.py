@@ -389,6 +389,6 @@ def test_demo_shows_real_keywords_and_llm_labels(tmp_path):
     assert float(metrics["nmi"]) > 0.9
     from textmine.llm import load_llm
 
-    assert f"labelled by {load_llm('default').model_id}" in res.stdout
+    assert f"labelled by {load_llm('default', task='labels').model_id}" in res.stdout
     assert report.is_file() and "textmine demo" in report.read_text(encoding="utf-8")
     assert run("demo", "--report", report, ok=False).exit_code == 2  # no overwrite without --force

@@ -79,7 +79,7 @@ def run_demo(
     # 3. LLM labels
     t0 = time.perf_counter()
     with step(f"3/3 topic labels with the local LLM ({llm})"):
-        lm = load_llm(llm)
+        lm = load_llm(llm, task="labels")
         model.label_topics(TopicLabeler(llm=lm))
     seconds["labels"] = time.perf_counter() - t0
     llm_id = getattr(lm, "model_id", str(llm))

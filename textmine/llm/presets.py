@@ -208,7 +208,7 @@ DEFAULT_PRESET = "gemma3-270m"
 TASKS = ("keywords", "labels", "scoring")
 DEFAULT_PRESETS: dict[str, str] = {
     "keywords": "gemma3-270m",
-    "labels": "gemma3-270m",
+    "labels": "qwen2.5-coder-0.5b",
     "scoring": "gemma3-270m",
 }
 """What ``"default"`` means for each task (``canonical_name("default", task=...)``)."""
