@@ -99,17 +99,11 @@ def test_mistral_labels_prompt(mistral, monkeypatch):
     )
     with pytest.raises(_Captured):
         TopicLabeler(llm=llm).label_one(topic)
-    text = "Keywords: orbit, nasa, launch\nDocuments:\n- NASA launched a probe.\n- The rocket reached orbit.\n- A satellite failed."
+    text = TopicLabeler(llm=llm).prompt_text(topic, llm)  # the labeler's own text: words, key phrases, documents
+    assert text.startswith("Keywords: orbit, nasa, launch\nKey phrases: ")
+    assert text.endswith("\nDocuments:\n- NASA launched a probe.\n- The rocket reached orbit.\n- A satellite failed.")
     shots = [(t, P.format_text_answer(a)) for t, a in DEFAULT_EXAMPLES]
     assert seen == [mistral_format(DEFAULT_INSTRUCTION, shots, text)]
-    instruction = (
-        "Read the keywords and example documents of one topic found in a collection of texts. "
-        "Answer with a short label of 1 to 4 words that names what the topic is about.\n\nText:\n"
-    )
-    assert seen[0] == (
-        f"<s>[INST] {instruction}Keywords: game, team, season, hockey, players, playoffs\nDocuments:\n"
-        '- The Penguins beat the Rangers 4-2 in the playoffs. [/INST]"Ice hockey"</s>'
-        f"[INST] {instruction}Keywords: drive, disk, scsi, controller, ide, floppy\nDocuments:\n"
-        '- My new SCSI drive is not recognized by the controller. [/INST]"Hard disk drives"</s>'
-        f"[INST] {instruction}{text} [/INST]"
-    )
+    turn = f"[INST] {DEFAULT_INSTRUCTION}\n\nText:\n"
+    assert seen[0].startswith("<s>" + turn + DEFAULT_EXAMPLES[0][0] + f' [/INST]"{DEFAULT_EXAMPLES[0][1]}"</s>')
+    assert seen[0].endswith(f"</s>{turn}{text} [/INST]") and seen[0].count("<s>") == 1

@@ -207,7 +207,7 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_PRESET = "gemma3-270m"
 TASKS = ("keywords", "labels", "scoring")
 DEFAULT_PRESETS: dict[str, str] = {
-    "keywords": "gemma3-270m",
+    "keywords": "qwen2.5-coder-0.5b",
     "labels": "qwen2.5-coder-0.5b",
     "scoring": "gemma3-270m",
 }
