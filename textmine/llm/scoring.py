@@ -34,14 +34,19 @@ import numpy as np
 
 from .segments import common_prefix, reusable_prefix
 
-__all__ = ["ContinuationScorer", "log_softmax_at"]
+__all__ = ["ContinuationScorer", "log_softmax_at", "logsumexp"]
+
+
+def logsumexp(logits: np.ndarray) -> float:
+    """``log(sum(exp(logits)))`` computed stably in float64 (the log-softmax normaliser)."""
+    x = np.asarray(logits, dtype=np.float64)
+    m = float(x.max())
+    return m + float(np.log(np.exp(x - m).sum()))
 
 
 def log_softmax_at(logits: np.ndarray, target: int) -> float:
     """``log softmax(logits)[target]`` computed stably in float64."""
-    x = np.asarray(logits, dtype=np.float64)
-    m = float(x.max())
-    return float(x[target] - m - np.log(np.exp(x - m).sum()))
+    return float(logits[target]) - logsumexp(logits)
 
 
 class ContinuationScorer:
@@ -156,8 +161,7 @@ class ContinuationScorer:
             raise ValueError(f"prompt ({len(prompt)} tokens) + continuation ({longest}) exceeds n_ctx={self.n_ctx}")
         with self.lock:
             first = self._prompt(list(map(int, prompt)), split)
-            m = float(first.max())
-            lse = m + float(np.log(np.exp(first.astype(np.float64) - m).sum()))
+            lse = logsumexp(first)  # one normaliser for every continuation's first token
             out = [np.array([float(first[c[0]]) - lse] if c else [], dtype=np.float64) for c in conts]
             P = len(prompt)
             # groups in the given order: at most n_seq - 1 continuations and n_batch tokens each
