@@ -100,3 +100,14 @@ def test_bad_input(llm):
     assert hy.transform([]) == []
     assert hy.transform(["", "\n  "]) == [[], []]
     assert llm.stats["calls"] == before
+
+
+def test_numpy_parameters_are_accepted():
+    import numpy as np
+
+    hy = HybridKeywordExtractor(top_n=np.int64(3), n_candidates=np.int32(12), llm_weight=np.float32(0.5),
+                                length_alpha=np.float64(1.0), rrf_k=np.int64(5), max_doc_tokens=np.int64(64))
+    hy._validate_params()  # numpy scalars, as GridSearchCV passes them, are valid values
+    for bad in ({"rrf_k": float("inf")}, {"max_doc_tokens": 8}, {"length_alpha": 2.5}, {"llm_weight": True}):
+        with pytest.raises(InputError):
+            HybridKeywordExtractor(**bad)._validate_params()

@@ -37,7 +37,7 @@ from typing import Any
 
 from .._base import TextmineEstimator
 from .._types import Keyword
-from .._validation import as_document, as_documents, check_positive_int, is_blank
+from .._validation import as_document, as_documents, check_float, check_int, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError
 from .llm import _resolve_llm, stem_key
 from .promptrank import candidate_logprobs, fuse_scores, llm_scores
@@ -199,20 +199,14 @@ class HybridKeywordExtractor(TextmineEstimator):
             check_positive_int(getattr(self, name), name)
         if self.method not in ("score", "choose"):
             raise InputError(f"method must be 'score' or 'choose', got {self.method!r}")
-        for name, lo, hi in (("llm_weight", 0.0, 1.0), ("length_alpha", 0.0, 2.0)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= float(v) <= hi:
-                raise InputError(f"{name} must be a number in [{lo}, {hi}], got {v!r}")
+        check_float(self.llm_weight, "llm_weight", low=0.0, high=1.0)
+        check_float(self.length_alpha, "length_alpha", low=0.0, high=2.0)
         if not isinstance(self.terminator, str) or len(self.terminator) > 8:
             raise InputError(f"terminator must be a short string, got {self.terminator!r}")
         if self.fusion not in ("rrf", "llm"):
             raise InputError(f"fusion must be 'rrf' or 'llm', got {self.fusion!r}")
-        if isinstance(self.rrf_k, bool) or not isinstance(self.rrf_k, (int, float)) or self.rrf_k < 0:
-            raise InputError(f"rrf_k must be a number >= 0, got {self.rrf_k!r}")
-        if self.max_doc_tokens is not None and (
-            isinstance(self.max_doc_tokens, bool) or not isinstance(self.max_doc_tokens, int) or self.max_doc_tokens < 16
-        ):
-            raise InputError(f"max_doc_tokens must be None or an integer >= 16, got {self.max_doc_tokens!r}")
+        check_float(self.rrf_k, "rrf_k", low=0.0)
+        check_int(self.max_doc_tokens, "max_doc_tokens", minimum=16, allow_none=True)
 
     def _make_extractor(self) -> Any:
         from sklearn.base import clone

@@ -15,7 +15,7 @@ development data only (Inspec train+validation, SemEval-2017 dev; ``benchmarks/l
 
 >>> import numpy as np
 >>> fuse_scores(np.array([0.9, 0.5, 0.1]), np.array([-3.0, -0.5, -4.0]), llm_weight=0.5).round(2)
-array([ 0.37,  0.69, -1.06])
+array([ 0.44,  0.68, -1.12])
 """
 
 from __future__ import annotations
