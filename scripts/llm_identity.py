@@ -22,7 +22,7 @@ answer is decoded again, not read back from the response cache):
   (SmolLM2 135M) when installed;
 - each LLM's ``stats`` counters except wall time.
 
-Benchmark data: ``$TEXTMINE_DATA`` or /work/shared/data (``keyphrase/inspec_test.jsonl``).
+Benchmark data: ``$TEXTMINE_DATA_DIR`` or /work/shared/data (``keyphrase/inspec_test.jsonl``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ ROUND = 6
 
 
 def _inspec(n: int) -> list[str]:
-    root = Path(os.environ.get("TEXTMINE_DATA", "/work/shared/data"))
+    root = Path(os.environ.get("TEXTMINE_DATA_DIR", "/work/shared/data"))
     out = []
     with (root / "keyphrase" / "inspec_test.jsonl").open(encoding="utf-8") as fh:
         for line in fh:

@@ -11,174 +11,37 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import re
-import sqlite3
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._cache import cache_root, open_sqlite
+from .._cache import cache_root
 from .._validation import check_positive_int, clean_text
-from ..errors import DependencyError, InputError, LLMOutputError, ModelLoadError
+from ..errors import InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
+from .cache import _CACHE_VERSION, ResponseCache, cache_key
 from .gguf import read_gguf_metadata
+from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names before the split (#14)
+    _LLAMAS,
+    _LOAD_LOCK,
+    _file_id,
+    _import_llama_cpp,
+    _load_llama,
+    _log_tail,
+    _quiet,
+    default_threads,
+    token_text,
+)
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
 from .segments import common_prefix, reusable_prefix
 
-_CACHE_VERSION = "3"
-_LOAD_LOCK = threading.Lock()
-_LLAMAS: dict[tuple[Any, ...], Any] = {}
 _INSTANCES: dict[tuple[Any, ...], LLM] = {}
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[io.StringIO]:
-    """Silence llama.cpp: C-level stderr (fd 2) and Python-level ``sys.stderr``; yields what was written."""
-    captured = io.StringIO()
-    try:
-        fd = sys.stderr.fileno() if hasattr(sys.stderr, "fileno") else 2
-    except (OSError, ValueError):
-        fd = 2
-    try:
-        saved = os.dup(2)
-    except OSError:  # pragma: no cover - no fd 2
-        saved = None
-    tmp = tempfile.TemporaryFile(mode="w+b")
-    old_stderr = sys.stderr
-    try:
-        with contextlib.suppress(Exception):
-            sys.stderr.flush()
-        if saved is not None:
-            os.dup2(tmp.fileno(), 2)
-        sys.stderr = captured
-        yield captured
-    finally:
-        sys.stderr = old_stderr
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
-        tmp.seek(0)
-        captured.write(tmp.read().decode("utf-8", "replace"))
-        tmp.close()
-        del fd
-
-
-def _log_tail(log: io.StringIO, n: int) -> str:
-    """The last ``n`` characters of what llama.cpp wrote, non-empty lines joined on one line."""
-    return " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-n:]
-
-
-def default_threads() -> int:
-    """``$TEXTMINE_LLM_THREADS``, else all cores.
-
-    llama.cpp's OpenMP workers wait at a barrier by spinning up to ``GOMP_SPINCOUNT`` times
-    (300,000 unless the user set ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT``: see ``textmine/__init__``
-    and docs/models.md), then sleep, so all cores can be used even after torch.
-    """
-    env = os.environ.get("TEXTMINE_LLM_THREADS")
-    if env and env.strip().isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, os.cpu_count() or 1)
-
-
-def _import_llama_cpp() -> Any:
-    try:
-        import llama_cpp
-    except ImportError as exc:
-        raise DependencyError(
-            f"llama-cpp-python is needed for LLM features but is not importable ({exc}). "
-            "Install it with `pip install llama-cpp-python` (it compiles llama.cpp; see docs/models.md)."
-        ) from None
-    return llama_cpp
-
-
-def _file_id(path: Path) -> str:
-    """Cheap, stable fingerprint of a (possibly multi-GB) file: size + hash of its head and tail."""
-    size = path.stat().st_size
-    h = hashlib.blake2b(digest_size=8)
-    h.update(str(size).encode())
-    with path.open("rb") as fh:
-        h.update(fh.read(4 << 20))
-        if size > 5 << 20:
-            fh.seek(-(1 << 20), os.SEEK_END)
-            h.update(fh.read())
-    return h.hexdigest()
-
-
-class ResponseCache:
-    """SQLite cache of raw LLM completions keyed by a hash of (model, prompt, grammar, settings)."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn = open_sqlite(
-            self.path,
-            "CREATE TABLE IF NOT EXISTS llm (key TEXT PRIMARY KEY, model TEXT, text TEXT, "
-            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)",
-        )
-
-    def get(self, key: str) -> tuple[str, int, int] | None:
-        with self._lock:
-            try:
-                row = self._conn.execute(
-                    "SELECT text, prompt_tokens, completion_tokens FROM llm WHERE key=?", (key,)
-                ).fetchone()
-            except sqlite3.DatabaseError:
-                return None
-        return (row[0], int(row[1]), int(row[2])) if row else None
-
-    def put(self, key: str, model: str, text: str, prompt_tokens: int, completion_tokens: int) -> None:
-        with self._lock:
-            try:
-                with self._conn:
-                    self._conn.execute(
-                        "INSERT OR REPLACE INTO llm VALUES (?, ?, ?, ?, ?, ?)",
-                        (key, model, text, prompt_tokens, completion_tokens, time.time()),
-                    )
-            except sqlite3.DatabaseError:  # a read-only or broken cache must not break generation
-                pass
-
-    def __len__(self) -> int:
-        with self._lock:
-            return self._conn.execute("SELECT COUNT(*) FROM llm").fetchone()[0]
-
-
-def _load_llama(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Any:
-    key = (str(path.resolve()), n_ctx, n_threads, n_batch, seed)
-    with _LOAD_LOCK:
-        if key in _LLAMAS:
-            return _LLAMAS[key]
-        llama_cpp = _import_llama_cpp()
-        with _quiet() as log:
-            try:
-                llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=n_ctx,
-                    n_threads=n_threads,
-                    n_threads_batch=n_threads,
-                    n_batch=n_batch,
-                    seed=seed,
-                    verbose=False,
-                )
-            except Exception as exc:  # noqa: BLE001 - any loader failure -> typed error
-                err = exc
-            else:
-                err = None
-        if err is not None:
-            tail = _log_tail(log, 600)
-            raise ModelLoadError(
-                f"llama.cpp could not load {path}: {err}" + (f" (llama.cpp said: {tail})" if tail else "")
-            ) from None
-        _LLAMAS[key] = llama
-        return llama
 
 
 class LLM:
@@ -290,24 +153,7 @@ class LLM:
 
     def _token_text(self, tok: int) -> str:
         """The text of one token (special tokens spelled out), whatever its length."""
-        if tok is None or tok < 0:
-            return ""
-        try:
-            import ctypes
-
-            llama_cpp = _import_llama_cpp()
-            vocab = self._llama._model.vocab
-            size = 64
-            while True:
-                buf = ctypes.create_string_buffer(size)
-                n = llama_cpp.llama_token_to_piece(vocab, tok, buf, size, 0, True)
-                if n >= 0:
-                    return buf.raw[:n].decode("utf-8", "replace")
-                if -n <= size:  # pragma: no cover - llama.cpp asks for more room or succeeds
-                    return ""
-                size = -n  # llama.cpp says how many bytes it needs
-        except Exception:  # noqa: BLE001
-            return ""
+        return token_text(self._llama, tok)
 
     # ------------------------------------------------------------------ tokens
 
@@ -480,9 +326,7 @@ class LLM:
             settings["head"] = self._head() is not None  # equal logits to float rounding, not bit-equal
         if fast and 0 < split < len(prompt_tokens):  # segments change the float rounding a little
             settings["split"] = [int(split), int(self.prompt_block), self.n_batch]
-        key = hashlib.sha256(
-            json.dumps([self.model_id, prompt_tokens, grammar, settings], separators=(",", ":")).encode()
-        ).hexdigest()
+        key = cache_key(self.model_id, prompt_tokens, grammar, settings)
         with self._lock:
             self._stats["calls"] += 1
             cache = self.cache
