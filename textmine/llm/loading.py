@@ -155,4 +155,11 @@ def token_text(llama: Any, tok: int) -> str:
         return ""
 
 
-__all__ = ["default_threads", "token_text"]
+def tokenize(llama: Any, text: str, *, special: bool = False) -> list[int]:
+    """Token ids of ``text`` with ``llama``'s tokenizer (no BOS); ``special``: parse control tokens."""
+    if not text:
+        return []
+    return list(llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=special))
+
+
+__all__ = ["default_threads", "token_text", "tokenize"]

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -21,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from .._cache import cache_root
-from .._validation import check_positive_int, clean_text
+from .._validation import check_positive_int
 from ..errors import InputError, LLMOutputError, ModelLoadError
 from . import grammar as G
 from . import prompts as P
+from . import task_prompt as TP
+from . import vocabulary as V
 from .cache import _CACHE_VERSION, ResponseCache, cache_key
 from .gguf import read_gguf_metadata
 from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names before the split (#14)
@@ -37,6 +38,7 @@ from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names b
     _quiet,
     default_threads,
     token_text,
+    tokenize,
 )
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
 from .segments import common_prefix, reusable_prefix
@@ -159,9 +161,7 @@ class LLM:
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         """Token ids of ``text`` (no BOS)."""
-        if not text:
-            return []
-        return list(self._llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=special))
+        return tokenize(self._llama, text, special=special)
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens of ``text`` with the model's tokenizer (no BOS)."""
@@ -171,42 +171,15 @@ class LLM:
 
     def truncate(self, text: str, max_tokens: int) -> str:
         """The longest prefix of ``text`` (cut at a token boundary) that has at most ``max_tokens`` tokens."""
-        if not isinstance(text, str):
-            raise InputError(f"text must be a str, got {type(text).__name__}")
-        if max_tokens <= 0:
-            return ""
-        toks = self.tokenize(text)
-        if len(toks) <= max_tokens:
-            return text
-        n = max_tokens
-        while n > 0:
-            out = self._llama.detokenize(toks[:n]).decode("utf-8", "ignore")
-            if not text[:1].isspace():
-                out = out.lstrip()
-            if self.count_tokens(out) <= max_tokens:
-                return out
-            n -= 1
-        return ""
+        return TP.truncate(self, text, max_tokens)
 
-    # ------------------------------------------------------------------ prompts
+    # ------------------------------------------------------------------ prompts (task_prompt.py)
 
     def _prompt_text(self, instruction: str, examples: Sequence[tuple[str, str]], text: str) -> str:
-        return P.task_prompt(
-            instruction,
-            examples,
-            text,
-            chat_template=self.chat_template if self.is_chat else None,
-            bos_token=self._bos_text,
-            eos_token=self._eos_text,
-        )
+        return TP.prompt_text(self, instruction, examples, text)
 
     def _prompt_tokens(self, prompt: str) -> list[int]:
-        special = self.is_chat  # template control tokens (<|im_start|>, [INST] ...) are special tokens
-        add_bos = self._add_bos and self._bos_id >= 0
-        if add_bos and special and self._bos_text and prompt.startswith(self._bos_text):
-            prompt = prompt[len(self._bos_text) :]  # the template wrote the BOS text: one BOS token only
-        toks = self.tokenize(prompt, special=special)
-        return [self._bos_id, *toks] if add_bos else toks
+        return TP.prompt_tokens(self, prompt)
 
     def build_prompt(
         self, instruction: str, text: str, examples: Sequence[tuple[str, str]], max_tokens: int
@@ -215,44 +188,15 @@ class LLM:
 
         Examples are dropped (last first) when even an empty text would not fit.
         """
-        budget = self.n_ctx - max_tokens - 4
-        examples = list(examples)
-        while True:
-            fixed = len(self._fixed_tokens(instruction, examples))
-            if fixed < budget or not examples:
-                break
-            examples.pop()
-        if fixed >= budget:
-            raise InputError(
-                f"the instruction alone needs {fixed} tokens; with max_tokens={max_tokens} it does not fit "
-                f"the context of {self.n_ctx} tokens"
-            )
-        room = budget - fixed
-        body = text
-        for _ in range(8):
-            body = self.truncate(body, room)
-            prompt = self._prompt_text(instruction, examples, body)
-            toks = self._prompt_tokens(prompt)
-            if len(toks) <= budget:
-                return prompt, toks
-            room -= len(toks) - budget + 4
-        raise InputError("could not fit the prompt into the context window")  # pragma: no cover
+        return TP.build_prompt(self, instruction, text, examples, max_tokens)
 
     def _fixed_tokens(self, instruction: str, examples: Sequence[tuple[str, str]]) -> list[int]:
-        """The tokens of the task's prompt for an empty text (memoised: every call of a task needs them
-        twice, in :meth:`build_prompt` and :meth:`prefix_length`)."""
-        key = (instruction, tuple((str(t), str(a)) for t, a in examples))
-        toks = self._fixed.get(key)
-        if toks is None:
-            if len(self._fixed) >= 64:
-                self._fixed.clear()
-            toks = self._fixed[key] = self._prompt_tokens(self._prompt_text(instruction, list(examples), ""))
-        return toks
+        return TP.fixed_tokens(self, instruction, examples)
 
     def prefix_length(self, instruction: str, examples: Sequence[tuple[str, str]], prompt_tokens: list[int]) -> int:
         """How many leading tokens of ``prompt_tokens`` are the task's fixed part: those it shares
         with the same prompt for an empty text (a function of the prompt alone)."""
-        return common_prefix(self._fixed_tokens(instruction, examples), prompt_tokens)
+        return TP.prefix_length(self, instruction, examples, prompt_tokens)
 
     # ------------------------------------------------------------------ generation
 
@@ -513,72 +457,20 @@ class LLM:
                         L._textmine_head = head  # None after a failure: not tried again
         return head
 
-    def _check_ids(self, ids: Sequence[int]) -> Any:
-        import numpy as np
+    # ------------------------------------------------------------------ vocabulary (vocabulary.py)
 
-        try:
-            arr = np.unique(np.asarray(list(ids), dtype=np.int64))
-        except (TypeError, ValueError, OverflowError):
-            raise InputError("allowed_ids must be a sequence of token ids (ints)") from None
-        n_vocab = int(self._llama._n_vocab)
-        if arr.size == 0:
-            raise InputError("allowed_ids is empty")
-        if arr[0] < 0 or arr[-1] >= n_vocab:
-            raise InputError(f"allowed_ids must be token ids in [0, {n_vocab}), got {int(arr[0])}..{int(arr[-1])}")
-        return arr
+    def _check_ids(self, ids: Sequence[int]) -> Any:
+        return V.check_ids(self._llama, ids)
 
     def _structural_ids(self) -> list[int]:
-        """Tokens made only of spaces and the JSON punctuation ``[ ] " ,``, and the end-of-generation
-        tokens: what a JSON list of strings needs besides the words (once per loaded model)."""
-        L = self._llama
-        cached = getattr(L, "_textmine_structural", None)
-        if cached is not None:
-            return cached
-        import itertools
-
-        llama_cpp = _import_llama_cpp()
-        alphabet = ' []",'
-        found: set[int] = set()
-        for n in range(1, 5):
-            for combo in itertools.product(alphabet, repeat=n):
-                found.update(self.tokenize("".join(combo)))
-        out = {t for t in found if (p := self._token_text(t)) and all(c in alphabet for c in p)}
-        vocab = L._model.vocab
-        for t in (self._eos_id, int(llama_cpp.llama_vocab_eot(vocab))):
-            if t >= 0 and llama_cpp.llama_vocab_is_eog(vocab, t):
-                out.add(t)
-        result = sorted(out)
-        L._textmine_structural = result
-        return result
-
-    _WORD = re.compile(r"\S+")
-    _EDGE = re.compile(r"^\W+|\W+$")
+        return V.structural_ids(self._llama, self._eos_id)
 
     def vocabulary_ids(self, text: str) -> list[int]:
         """The tokens that write ``text``'s words: those of ``text`` itself and of each word with and
         without a leading space, as written, lower-cased and with the punctuation at its edges
-        removed; plus :meth:`_structural_ids`.  ``generate_list(vocabulary=text)`` restricts the
-        answer to these tokens, so that its items are made of the text's words."""
-        text = self._check_text("vocabulary", text)
-        words = set(self._WORD.findall(text))
-        words |= {self._EDGE.sub("", w) for w in words} - {""}
-        words |= {w.lower() for w in words}
-        ids = set(self._structural_ids())
-        ids.update(self.tokenize(text))
-        ids.update(self.tokenize(text.lower()))
-        ordered = sorted(words)
-        ids.update(self.tokenize(" " + " ".join(ordered)))  # each word after a space
-        ids.update(self.tokenize("\n".join(ordered)))  # and at the start of a line: without one
-        # the first word of an item follows '"'; memoised per loaded model (words recur across documents)
-        memo = self._llama.__dict__.setdefault("_textmine_quoted_ids", {})
-        if len(memo) > 200_000:
-            memo.clear()
-        for w in ordered:
-            quoted = memo.get(w)
-            if quoted is None:
-                quoted = memo[w] = tuple(self.tokenize('"' + w))
-            ids.update(quoted)
-        return sorted(ids)
+        removed; plus the JSON punctuation and end tokens.  ``generate_list(vocabulary=text)``
+        restricts the answer to these tokens, so that its items are made of the text's words."""
+        return V.vocabulary_ids(self._llama, self._check_text("vocabulary", text), self._eos_id)
 
     def _greedy(
         self,
@@ -749,26 +641,10 @@ class LLM:
                 text = text[: text.index(st)]
         return text, len(generated)
 
-    @staticmethod
-    def _check_text(name: str, value: Any) -> str:
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if not isinstance(value, str):
-            raise InputError(f"{name} must be a str, got {type(value).__name__}")
-        return clean_text(value)  # no lone surrogate / control character reaches the tokenizer
-
-    # chat-template control tokens written in document text (ChatML / Llama 3 <|...|>, Gemma turns, Mistral [INST])
-    _CONTROL_MARKERS = re.compile(r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|s|bos|eos)>|\[/?INST\]")
+    _check_text = staticmethod(TP.check_text)
 
     def _document_text(self, text: Any) -> str:
-        """The user's text, with chat control tokens removed: chat prompts are tokenised with special
-        tokens on (for the template's own markers), so a document must not be able to close a turn."""
-        text = self._check_text("text", text)
-        if self.is_chat:
-            text = self._CONTROL_MARKERS.sub(" ", text)
-            for marker in {self._bos_text, self._eos_text} - {""}:
-                text = text.replace(marker, " ")
-        return text
+        return TP.document_text(self, text)
 
     def _answer_shape(self, kind: str) -> G.JSONShape:
         """The JSON answer's shape for jump-forward: after a completion prompt's "Answer:" it starts
