@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import threading
@@ -20,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .._cache import cache_root
-from .._validation import check_positive_int
 from ..errors import InputError, LLMOutputError, ModelLoadError
+from . import decoding as D
 from . import grammar as G
 from . import prompts as P
 from . import task_prompt as TP
 from . import vocabulary as V
-from .cache import _CACHE_VERSION, ResponseCache, cache_key
+from .cache import _CACHE_VERSION, ResponseCache  # noqa: F401 - _CACHE_VERSION: re-exported
 from .gguf import read_gguf_metadata
 from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names before the split (#14)
     _LLAMAS,
@@ -41,7 +39,6 @@ from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names b
     tokenize,
 )
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
-from .segments import common_prefix, reusable_prefix
 
 _INSTANCES: dict[tuple[Any, ...], LLM] = {}
 
@@ -214,19 +211,7 @@ class LLM:
         return self._cache
 
     def _grammar(self, text: str) -> Any:
-        g = self._grammars.get(text)
-        if g is not None:
-            return g
-        llama_cpp = _import_llama_cpp()
-        # an invalid grammar makes llama.cpp return NULL (and would crash the sampler chain): check first
-        with _quiet() as log:
-            smpl = llama_cpp.llama_sampler_init_grammar(self._llama._model.vocab, text.encode("utf-8"), b"root")
-        if not smpl:
-            raise InputError(f"invalid GBNF grammar: {log.getvalue().strip()[-300:]}\n{text[:500]}")
-        llama_cpp.llama_sampler_free(smpl)
-        g = llama_cpp.LlamaGrammar.from_string(text, verbose=False)
-        self._grammars[text] = g
-        return g
+        return D.compile_grammar(self, text)
 
     def complete(
         self,
@@ -245,98 +230,7 @@ class LLM:
         text that jump-forward appends is not restricted.  ``split``: where the prompt's fixed part
         ends (see :attr:`prompt_block`; :meth:`prefix_length`).
         """
-        check_positive_int(self.grammar_top_k, "LLM.grammar_top_k", minimum=0)  # 0: whole vocabulary only
-        fast = self.temperature == 0.0 and bool(self.greedy_fast)
-        jump = shape if (shape is not None and grammar and fast and self.jump_forward) else None
-        ids = None
-        if allowed_ids is not None:
-            if not fast:
-                raise InputError("a restricted vocabulary needs greedy decoding (temperature=0, greedy_fast=True)")
-            ids = self._check_ids(allowed_ids)
-        if not isinstance(split, int) or isinstance(split, bool) or split < 0:
-            raise InputError(f"split must be an int >= 0 (a prompt position), got {split!r}")
-        settings = {
-            "fast": fast,  # textmine's greedy loop, or llama-cpp-python's sampler chain
-            "jf": repr(jump) if jump is not None else None,
-            "v": _CACHE_VERSION,
-            "t": self.temperature,
-            "rp": self.repeat_penalty,
-            "seed": self.seed,
-            "max": max_tokens,
-            "n_ctx": self.n_ctx,
-        }
-        if ids is not None:  # only then, so that the keys of unrestricted calls stay as they were
-            settings["vocab"] = hashlib.sha256(ids.tobytes()).hexdigest()
-            settings["head"] = self._head() is not None  # equal logits to float rounding, not bit-equal
-        if fast and 0 < split < len(prompt_tokens):  # segments change the float rounding a little
-            settings["split"] = [int(split), int(self.prompt_block), self.n_batch]
-        key = cache_key(self.model_id, prompt_tokens, grammar, settings)
-        with self._lock:
-            self._stats["calls"] += 1
-            cache = self.cache
-            hit = cache.get(key) if cache is not None else None
-            if hit is not None:
-                self._stats["cache_hits"] += 1
-                return hit[0]
-            if len(prompt_tokens) + max_tokens > self.n_ctx:
-                raise InputError(
-                    f"prompt ({len(prompt_tokens)} tokens) + max_tokens ({max_tokens}) exceeds n_ctx={self.n_ctx}"
-                )
-            gram = self._grammar(grammar) if grammar else None
-            t0 = time.perf_counter()
-            if fast:
-                with _quiet() as log:
-                    try:
-                        text, n_completion = self._greedy(prompt_tokens, grammar, max_tokens, jump, ids, split)
-                    except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                        tail = _log_tail(log, 400)
-                        raise LLMOutputError(
-                            f"llama.cpp generation failed with {self.model_id}: {exc}" + (f" ({tail})" if tail else "")
-                        ) from None
-                self._stats["seconds"] += time.perf_counter() - t0
-                self._stats["prompt_tokens"] += len(prompt_tokens)
-                self._stats["completion_tokens"] += n_completion
-                if cache is not None:
-                    cache.put(key, self.model_id, text, len(prompt_tokens), n_completion)
-                return text
-            # llama-cpp-python would reuse any matching KV prefix with its own batching, which makes
-            # the logits (and so the output) depend on earlier calls: evaluate from scratch here
-            self._llama.reset()
-            with _quiet() as log:
-                try:
-                    out = self._llama.create_completion(
-                        prompt=prompt_tokens,
-                        max_tokens=max_tokens,
-                        temperature=self.temperature,
-                        top_k=40,
-                        top_p=1.0,
-                        min_p=0.0,
-                        repeat_penalty=self.repeat_penalty,
-                        seed=self.seed,
-                        stop=list(self.stop) or None,
-                        grammar=gram,
-                    )
-                except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                    err: Exception | None = exc
-                else:
-                    err = None
-            if err is not None:
-                tail = _log_tail(log, 400)
-                raise LLMOutputError(
-                    f"llama.cpp generation failed with {self.model_id}: {err}" + (f" ({tail})" if tail else "")
-                ) from None
-            # its KV cache was filled in n_batch chunks, not prompt blocks: never reuse it as a prefix
-            self._llama.reset()
-            self._stats["seconds"] += time.perf_counter() - t0
-            text = out["choices"][0]["text"]
-            usage = out.get("usage") or {}
-            n_prompt = int(usage.get("prompt_tokens", len(prompt_tokens)))
-            n_completion = int(usage.get("completion_tokens", 0))
-            self._stats["prompt_tokens"] += n_prompt
-            self._stats["completion_tokens"] += n_completion
-            if cache is not None:
-                cache.put(key, self.model_id, text, n_prompt, n_completion)
-            return text
+        return D.complete(self, prompt_tokens, grammar, max_tokens, shape, allowed_ids, split)
 
     greedy_fast = True
     """Use textmine's own greedy loop (grammar checked on the best token first; identical output,
@@ -356,30 +250,12 @@ class LLM:
 
     def _segments(self, n: int, split: int = 0) -> list[int]:
         """Start positions of the prompt segments of an ``n``-token prompt (see :attr:`prompt_block`)."""
-        block = max(1, int(self.prompt_block))
-        split = split if 0 < split < n else 0
-        if not split:
-            return list(range(0, n, block))
-        return list(range(0, split, block)) + list(range(split, n, max(block, self.n_batch)))
+        return D.segments(n, split, self.prompt_block, self.n_batch)
 
     def _eval_prompt(self, prompt_tokens: list[int], split: int = 0) -> None:
-        """Evaluate the prompt segment by segment, reusing the cached segments that a cold evaluation
-        would compute the same way (:func:`~textmine.llm.segments.reusable_prefix`)."""
-        L = self._llama
-        n_prev = int(L.n_tokens)
-        # the last prompt token is always evaluated, so its logits are fresh
-        same = common_prefix(L.input_ids[:n_prev].tolist(), prompt_tokens[:-1])
+        """Evaluate the prompt segment by segment, reusing the cached segments (:func:`.decoding.eval_prompt`)."""
         starts = self._segments(len(prompt_tokens), split)
-        prev = getattr(L, "_textmine_segments", ([], 0)) if n_prev else ([], 0)
-        reuse = reusable_prefix(*prev, starts, same)
-        L.n_tokens = reuse  # eval() drops the KV cache after this position
-        L._textmine_segments = ([], 0)  # until the new prompt is fully evaluated
-        ends = starts[1:] + [len(prompt_tokens)]
-        for st, end in zip(starts, ends):
-            if st >= reuse:
-                L.eval(prompt_tokens[st:end])
-        L._textmine_segments = (starts, len(prompt_tokens))
-        self._stats["prompt_tokens_reused"] += reuse
+        self._stats["prompt_tokens_reused"] += D.eval_prompt(self._llama, prompt_tokens, starts)
 
     grammar_top_k = 256
     """When the grammar rejects the best token, it is asked about the ``grammar_top_k`` best tokens
@@ -387,42 +263,8 @@ class LLM:
     them is the best allowed token overall, so the output is the same, and one grammar pass over
     Gemma's 262k tokens (~50 ms on 2 cores) is avoided on almost every such step."""
 
-    @staticmethod
-    def _grammar_pick(gs: Any, ids: Any, values: Any, buf: Any, buf_np: Any) -> int | None:
-        """The token among ``ids`` (ascending) with the highest value that the grammar sampler ``gs``
-        allows, the lowest id among ties; None if it allows none of them."""
-        import ctypes
-
-        import numpy as np
-
-        llama_cpp = _import_llama_cpp()
-        n = len(ids)
-        buf_np["id"][:n] = ids
-        buf_np["logit"][:n] = values
-        buf_np["p"][:n] = 0.0
-        arr = llama_cpp.llama_token_data_array(data=buf, size=n, selected=-1, sorted=False)
-        llama_cpp.llama_sampler_apply(gs, ctypes.byref(arr))
-        masked = buf_np["logit"][:n]
-        return int(buf_np["id"][int(np.argmax(masked))]) if np.isfinite(masked).any() else None
-
-    @staticmethod
-    def _grammar_best(gs: Any, logits: Any, buf: Any, buf_np: Any, top_k: int) -> int | None:
-        """The highest-logit token the grammar sampler ``gs`` allows (lowest id among ties); None if none.
-
-        Equal to masking the whole vocabulary with the grammar and taking ``argmax``, which is what
-        it falls back to when none of the ``top_k`` best tokens is allowed.
-        """
-        import numpy as np
-
-        n_vocab = len(logits)
-        k = min(int(top_k), n_vocab)
-        if 0 < k < n_vocab:
-            kth = np.partition(logits, n_vocab - k)[n_vocab - k]
-            ids = np.flatnonzero(logits >= kth)  # ties with the k-th included
-            best = LLM._grammar_pick(gs, ids, logits[ids], buf, buf_np)
-            if best is not None:
-                return best
-        return LLM._grammar_pick(gs, np.arange(n_vocab), logits, buf, buf_np)
+    _grammar_pick = staticmethod(D.grammar_pick)
+    _grammar_best = staticmethod(D.grammar_best)
 
     jump_forward = True
     """Jump-forward decoding for the JSON answers of ``generate_list`` / ``generate_text``: the text
@@ -440,22 +282,7 @@ class LLM:
 
     def _head(self) -> Any:
         """The model's :class:`~textmine.llm.head.RestrictedHead` (built once per loaded model), or None."""
-        if not self.restricted_head:
-            return None
-        L = self._llama
-        head = getattr(L, "_textmine_head", False)
-        if head is False:
-            from .head import RestrictedHead
-
-            with _LOAD_LOCK, _quiet():
-                head = getattr(L, "_textmine_head", False)
-                if head is False:
-                    head = None
-                    try:
-                        head = RestrictedHead.create(L, self.path, self.metadata)
-                    finally:
-                        L._textmine_head = head  # None after a failure: not tried again
-        return head
+        return D.restricted_head(self)
 
     # ------------------------------------------------------------------ vocabulary (vocabulary.py)
 
@@ -481,165 +308,8 @@ class LLM:
         allowed_ids: Any = None,
         split: int = 0,
     ) -> tuple[str, int]:
-        """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy.
-
-        The grammar is first asked about the single best token only (what llama.cpp's own
-        ``common_sampler`` does), then about the best ``grammar_top_k``, and the full vocabulary
-        goes through it only when none of those is allowed.  Repeat penalty: llama.cpp's rule over
-        the last 64 generated tokens.  With ``shape`` (and a grammar), text fixed by the grammar is
-        appended without a model step (jump-forward, see :class:`~textmine.llm.grammar.JSONShape`).
-        With ``allowed_ids`` (ascending), the model chooses among those tokens only, and their
-        logits come from the restricted head when there is one (:attr:`restricted_head`); should
-        none of them fit the grammar, the whole vocabulary is used for that step.
-        """
-        import ctypes
-
-        import numpy as np
-
-        llama_cpp = _import_llama_cpp()
-        L = self._llama
-        n_vocab = int(L._n_vocab)
-        vocab = L._model.vocab
-        head = self._head() if allowed_ids is not None else None
-        rows = head.rows(allowed_ids) if head is not None else None
-        gs = None
-        if grammar:
-            gs = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
-            if not gs:  # pragma: no cover - grammars are validated before
-                raise InputError("invalid GBNF grammar")
-        else:
-            shape = None
-        one = (llama_cpp.llama_token_data * 1)()
-        one_arr = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
-
-        def allowed(tok: int) -> bool:
-            one[0].id, one[0].logit, one[0].p = tok, 0.0, 0.0
-            one_arr.size, one_arr.selected, one_arr.sorted = 1, -1, False
-            llama_cpp.llama_sampler_apply(gs, ctypes.byref(one_arr))
-            return bool(np.isfinite(one[0].logit))
-
-        generated: list[int] = []
-        text = ""
-        full = None
-        full_np = None
-
-        def buffers() -> tuple[Any, Any]:
-            nonlocal full, full_np
-            if full is None:
-                full = (llama_cpp.llama_token_data * n_vocab)()
-                full_np = np.ctypeslib.as_array(full)
-            return full, full_np
-
-        def penalize(ids: Any, values: Any) -> None:
-            """llama.cpp's repeat penalty, in place, on ``values`` of the tokens ``ids`` (ascending)."""
-            if self.repeat_penalty == 1.0 or not generated:
-                return
-            recent = np.array(sorted(set(generated[-64:])), dtype=np.int64)
-            if ids is None:
-                pos = recent
-            else:
-                pos = np.searchsorted(ids, recent)
-                ok = pos < len(ids)
-                pos = pos[ok][ids[pos[ok]] == recent[ok]]
-            v = values[pos]
-            values[pos] = np.where(v <= 0, v * self.repeat_penalty, v / self.repeat_penalty)
-
-        def jump() -> list[int]:
-            """Accept the tokens of the text the grammar fixes after ``text``; they still need evaluation."""
-            nonlocal text
-            out: list[int] = []
-            while shape is not None and len(generated) < max_tokens:
-                fixed = shape.forced(text)
-                if not fixed:
-                    break
-                toks = self.tokenize(fixed)
-                pieces = [self._token_text(t) for t in toks]
-                if "".join(pieces) != fixed:
-                    break  # e.g. a tokenizer that puts a space before a lone text: let the model choose
-                added = 0
-                for tok, piece in zip(toks, pieces):
-                    if len(generated) >= max_tokens or not allowed(tok):
-                        break
-                    llama_cpp.llama_sampler_accept(gs, tok)
-                    generated.append(tok)
-                    out.append(tok)
-                    text += piece
-                    added += 1
-                if not added:
-                    break
-            return out
-
-        def llama_logits() -> Any:
-            """llama.cpp's logits of the last evaluated token (a view: copy or index before changing)."""
-            return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(L._ctx.ctx, -1), shape=(n_vocab,))
-
-        def full_logits(hidden: Any) -> Any:
-            return head.all_logits(hidden) if head is not None else llama_logits().copy()
-
-        def choose(hidden: Any) -> int | None:
-            """The next token; None when the grammar allows nothing."""
-            if allowed_ids is not None:
-                values = head.logits(hidden, rows) if head is not None else llama_logits()[allowed_ids]
-                penalize(allowed_ids, values)
-                tok = int(allowed_ids[int(np.argmax(values))])
-                if gs is None or allowed(tok):
-                    return tok
-                best = self._grammar_pick(gs, allowed_ids, values, *buffers())
-                if best is not None:
-                    return best
-                self._stats["restricted_fallbacks"] += 1
-            logits = full_logits(hidden)
-            penalize(None, logits)
-            tok = int(np.argmax(logits))
-            if gs is None or allowed(tok):
-                return tok
-            return self._grammar_best(gs, logits, *buffers(), self.grammar_top_k)
-
-        hidden = None
-        # the head's KV cache belongs to this generation until its end
-        with head.lock if head is not None else contextlib.nullcontext():
-            try:
-                start = list(prompt_tokens) + jump()
-                if head is not None:
-                    hidden, reused = head.prompt(start, self._segments(len(start), split))
-                    self._stats["prompt_tokens_reused"] += reused
-                    if hidden is None:
-                        raise RuntimeError("the restricted head did not get the final hidden state")
-                else:
-                    self._eval_prompt(start, split)
-                while len(generated) < max_tokens:
-                    tok = choose(hidden)
-                    if tok is None:
-                        break  # the grammar allows nothing more (should not happen)
-                    if llama_cpp.llama_vocab_is_eog(vocab, tok):
-                        break
-                    if gs is not None:
-                        llama_cpp.llama_sampler_accept(gs, tok)
-                    generated.append(tok)
-                    if self.stop:
-                        so_far = L.detokenize(generated, prev_tokens=prompt_tokens).decode("utf-8", "ignore")
-                        if any(st in so_far for st in self.stop):
-                            break
-                    if shape is not None:
-                        text += self._token_text(tok)
-                        if shape.complete(text):
-                            break  # only the end is allowed now: no step needed to learn that
-                    step = [tok] + jump()
-                    if len(generated) < max_tokens:
-                        if head is not None:
-                            hidden = head.step(step)
-                            if hidden is None:
-                                raise RuntimeError("the restricted head did not get the final hidden state")
-                        else:
-                            L.eval(step)
-            finally:
-                if gs is not None:
-                    llama_cpp.llama_sampler_free(gs)
-        text = L.detokenize(generated, prev_tokens=prompt_tokens).decode("utf-8", "ignore")
-        for st in self.stop:
-            if st in text:
-                text = text[: text.index(st)]
-        return text, len(generated)
+        """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy (:func:`.decoding.greedy`)."""
+        return D.greedy(self, prompt_tokens, grammar, max_tokens, shape, allowed_ids, split)
 
     _check_text = staticmethod(TP.check_text)
 
