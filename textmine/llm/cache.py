@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._cache import open_sqlite
+from .._cache import cache_root, open_sqlite
 
 #: part of every key: bump it when the same request would decode to a different answer
 _CACHE_VERSION = "3"
@@ -74,4 +74,13 @@ class ResponseCache:
             return self._conn.execute("SELECT COUNT(*) FROM llm").fetchone()[0]
 
 
-__all__ = ["ResponseCache", "cache_key"]
+def open_response_cache(setting: bool | str | os.PathLike[str]) -> ResponseCache | None:
+    """The cache for ``LLM(cache=setting)``: ``True``: ``<cache root>/llm_responses.sqlite``; ``False``:
+    none; a directory: ``llm_responses.sqlite`` in it."""
+    if setting is False:
+        return None
+    root = cache_root() if setting is True else Path(os.fspath(setting)).expanduser()
+    return ResponseCache(root / "llm_responses.sqlite")
+
+
+__all__ = ["ResponseCache", "cache_key", "open_response_cache"]

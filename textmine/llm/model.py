@@ -1,4 +1,9 @@
-"""The :class:`LLM` wrapper around ``llama_cpp.Llama``: constrained, deterministic, cached.
+"""The :class:`LLM` facade over ``llama_cpp.Llama``: constrained, deterministic, cached.
+
+``LLM`` holds one loaded model and its settings; the work is done by one module per job (see
+docs/architecture.md, "LLM layer"): ``loading`` (llama.cpp, threads), ``task_prompt`` (prompt
+tokens), ``vocabulary`` (restricted vocabularies), ``answers`` (``generate_list`` /
+``generate_text``), ``decoding`` (``complete``: cache, greedy grammar loop), ``cache``, ``scoring``.
 
 >>> from textmine.llm import load_llm
 >>> llm = load_llm("default")                                   # doctest: +SKIP
@@ -9,41 +14,30 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._cache import cache_root
-from ..errors import InputError, LLMOutputError, ModelLoadError
+from ..errors import InputError, ModelLoadError
+from . import answers as A
 from . import decoding as D
 from . import grammar as G
 from . import prompts as P
 from . import task_prompt as TP
 from . import vocabulary as V
-from .cache import _CACHE_VERSION, ResponseCache  # noqa: F401 - _CACHE_VERSION: re-exported
+from .cache import _CACHE_VERSION, ResponseCache, open_response_cache  # noqa: F401 - _CACHE_VERSION: re-exported
 from .gguf import read_gguf_metadata
-from .loading import (  # noqa: F401 - re-exported: textmine.llm.model's names before the split (#14)
-    _LLAMAS,
-    _LOAD_LOCK,
-    _file_id,
-    _import_llama_cpp,
-    _load_llama,
-    _log_tail,
-    _quiet,
-    default_threads,
-    token_text,
-    tokenize,
-)
+# the names textmine.llm.model had before the split (#14) stay importable from here
+from .loading import _LLAMAS, _LOAD_LOCK, _file_id, _import_llama_cpp, _load_llama, _log_tail, _quiet  # noqa: F401
+from .loading import default_threads, token_text, tokenize
 from .presets import Preset, canonical_name, get_preset, preset_for_path, resolve_model_path
 
 _INSTANCES: dict[tuple[Any, ...], LLM] = {}
 
 
-class LLM:
+class LLM(D.DecodingSettings):
     """A GGUF model run by llama.cpp, for short grammar-constrained outputs.
 
     Parameters
@@ -105,15 +99,8 @@ class LLM:
         self._cache: ResponseCache | None = None
         self._grammars: dict[str, Any] = {}
         self._fixed: dict[tuple[Any, ...], list[int]] = {}
-        self._stats = {
-            "calls": 0,
-            "cache_hits": 0,
-            "prompt_tokens": 0,
-            "prompt_tokens_reused": 0,
-            "completion_tokens": 0,
-            "restricted_fallbacks": 0,
-            "seconds": 0.0,
-        }
+        self._stats = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "prompt_tokens_reused": 0,
+                       "completion_tokens": 0, "restricted_fallbacks": 0, "seconds": 0.0}
 
         name = self.preset.name if self.preset else "gguf"
         self.model_id = f"{name}:{self.metadata.get('general.name') or self.path.stem}:{_file_id(self.path)}"
@@ -150,11 +137,7 @@ class LLM:
             preset = get_preset(model, task)
         return cls(path, preset=preset, **kwargs)
 
-    def _token_text(self, tok: int) -> str:
-        """The text of one token (special tokens spelled out), whatever its length."""
-        return token_text(self._llama, tok)
-
-    # ------------------------------------------------------------------ tokens
+    # ------------------------------------------------------------------ tokens and prompts (task_prompt.py)
 
     def tokenize(self, text: str, *, special: bool = False) -> list[int]:
         """Token ids of ``text`` (no BOS)."""
@@ -170,14 +153,6 @@ class LLM:
         """The longest prefix of ``text`` (cut at a token boundary) that has at most ``max_tokens`` tokens."""
         return TP.truncate(self, text, max_tokens)
 
-    # ------------------------------------------------------------------ prompts (task_prompt.py)
-
-    def _prompt_text(self, instruction: str, examples: Sequence[tuple[str, str]], text: str) -> str:
-        return TP.prompt_text(self, instruction, examples, text)
-
-    def _prompt_tokens(self, prompt: str) -> list[int]:
-        return TP.prompt_tokens(self, prompt)
-
     def build_prompt(
         self, instruction: str, text: str, examples: Sequence[tuple[str, str]], max_tokens: int
     ) -> tuple[str, list[int]]:
@@ -187,110 +162,10 @@ class LLM:
         """
         return TP.build_prompt(self, instruction, text, examples, max_tokens)
 
-    def _fixed_tokens(self, instruction: str, examples: Sequence[tuple[str, str]]) -> list[int]:
-        return TP.fixed_tokens(self, instruction, examples)
-
     def prefix_length(self, instruction: str, examples: Sequence[tuple[str, str]], prompt_tokens: list[int]) -> int:
         """How many leading tokens of ``prompt_tokens`` are the task's fixed part: those it shares
         with the same prompt for an empty text (a function of the prompt alone)."""
         return TP.prefix_length(self, instruction, examples, prompt_tokens)
-
-    # ------------------------------------------------------------------ generation
-
-    @property
-    def cache(self) -> ResponseCache | None:
-        if self._cache_setting is False:
-            return None
-        if self._cache is None:
-            root = (
-                cache_root()
-                if self._cache_setting is True
-                else Path(os.fspath(self._cache_setting)).expanduser()
-            )
-            self._cache = ResponseCache(root / "llm_responses.sqlite")
-        return self._cache
-
-    def _grammar(self, text: str) -> Any:
-        return D.compile_grammar(self, text)
-
-    def complete(
-        self,
-        prompt_tokens: list[int],
-        grammar: str | None,
-        max_tokens: int,
-        shape: G.JSONShape | None = None,
-        allowed_ids: Sequence[int] | None = None,
-        split: int = 0,
-    ) -> str:
-        """Raw completion for prompt tokens under a GBNF grammar (disk-cached).
-
-        ``shape`` (for the JSON grammars of :mod:`textmine.llm.grammar`) turns on jump-forward
-        decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
-        ``allowed_ids`` restricts the tokens the model may choose (see :meth:`vocabulary_ids`);
-        text that jump-forward appends is not restricted.  ``split``: where the prompt's fixed part
-        ends (see :attr:`prompt_block`; :meth:`prefix_length`).
-        """
-        return D.complete(self, prompt_tokens, grammar, max_tokens, shape, allowed_ids, split)
-
-    greedy_fast = True
-    """Use textmine's own greedy loop (grammar checked on the best token first; identical output,
-    several times faster for large vocabularies such as Gemma's 262k tokens)."""
-
-    prompt_block = 64
-    """The greedy loop evaluates prompts in segments at positions fixed by the prompt itself: blocks
-    of this many tokens (0, 64, 128, ...) up to the end of the task's fixed part (instruction,
-    examples: ``split``), then the rest at once.  Whole segments that equal the previous prompt's
-    are kept in the KV cache and not evaluated again, and since a segment is always computed from
-    the same segments before it, the output does not depend on earlier calls."""
-
-    split_prompt = True
-    """``generate_list`` / ``generate_text`` start a segment at the end of the prompt's fixed part
-    (:meth:`prefix_length`), so that all of it is reused by the next call on the same task and the
-    document is read in one batch; ``False``: blocks of :attr:`prompt_block` throughout."""
-
-    def _segments(self, n: int, split: int = 0) -> list[int]:
-        """Start positions of the prompt segments of an ``n``-token prompt (see :attr:`prompt_block`)."""
-        return D.segments(n, split, self.prompt_block, self.n_batch)
-
-    def _eval_prompt(self, prompt_tokens: list[int], split: int = 0) -> None:
-        """Evaluate the prompt segment by segment, reusing the cached segments (:func:`.decoding.eval_prompt`)."""
-        starts = self._segments(len(prompt_tokens), split)
-        self._stats["prompt_tokens_reused"] += D.eval_prompt(self._llama, prompt_tokens, starts)
-
-    grammar_top_k = 256
-    """When the grammar rejects the best token, it is asked about the ``grammar_top_k`` best tokens
-    (and any tied with the last of them) before the whole vocabulary: the best allowed token among
-    them is the best allowed token overall, so the output is the same, and one grammar pass over
-    Gemma's 262k tokens (~50 ms on 2 cores) is avoided on almost every such step."""
-
-    _grammar_pick = staticmethod(D.grammar_pick)
-    _grammar_best = staticmethod(D.grammar_best)
-
-    jump_forward = True
-    """Jump-forward decoding for the JSON answers of ``generate_list`` / ``generate_text``: the text
-    their grammar fixes (the opening ``' ["'``, the ``' "'`` after ``'",'``) is appended without a
-    model step and evaluated together with the token before it, and decoding stops once the answer
-    is complete. About a quarter fewer model steps for a keyword list; ``False`` turns it off."""
-
-    restricted_head = True
-    """With a restricted vocabulary (``generate_list(vocabulary=...)``), compute only the allowed
-    tokens' logits, from the GGUF's output rows, instead of llama.cpp's whole output layer
-    (:mod:`textmine.llm.head`; about 2.2x faster steps for Gemma 3 270M's 262k-token vocabulary).
-    The choices are those of the whole output layer restricted to the same tokens (the logits agree
-    to float rounding, checked when the head is built); a model whose output layer cannot be
-    computed exactly that way, or ``False`` here, uses the whole layer."""
-
-    def _head(self) -> Any:
-        """The model's :class:`~textmine.llm.head.RestrictedHead` (built once per loaded model), or None."""
-        return D.restricted_head(self)
-
-    # ------------------------------------------------------------------ vocabulary (vocabulary.py)
-
-    def _check_ids(self, ids: Sequence[int]) -> Any:
-        return V.check_ids(self._llama, ids)
-
-    def _structural_ids(self) -> list[int]:
-        return V.structural_ids(self._llama, self._eos_id)
 
     def vocabulary_ids(self, text: str) -> list[int]:
         """The tokens that write ``text``'s words: those of ``text`` itself and of each word with and
@@ -299,28 +174,7 @@ class LLM:
         restricts the answer to these tokens, so that its items are made of the text's words."""
         return V.vocabulary_ids(self._llama, self._check_text("vocabulary", text), self._eos_id)
 
-    def _greedy(
-        self,
-        prompt_tokens: list[int],
-        grammar: str | None,
-        max_tokens: int,
-        shape: G.JSONShape | None = None,
-        allowed_ids: Any = None,
-        split: int = 0,
-    ) -> tuple[str, int]:
-        """Greedy decoding equal to llama.cpp's chain penalties -> grammar -> greedy (:func:`.decoding.greedy`)."""
-        return D.greedy(self, prompt_tokens, grammar, max_tokens, shape, allowed_ids, split)
-
-    _check_text = staticmethod(TP.check_text)
-
-    def _document_text(self, text: Any) -> str:
-        return TP.document_text(self, text)
-
-    def _answer_shape(self, kind: str) -> G.JSONShape:
-        """The JSON answer's shape for jump-forward: after a completion prompt's "Answer:" it starts
-        with a space, in a chat turn without one (as :func:`~textmine.llm.prompts.format_list_answer`
-        writes the examples)."""
-        return G.JSONShape(kind, "" if self.is_chat else " ")
+    # ------------------------------------------------------------------ answers (answers.py, scoring.py)
 
     def generate_list(
         self,
@@ -347,37 +201,10 @@ class LLM:
         validated, whitespace-normalised and de-duplicated; a blank text gives
         ``[]`` without calling the model.
         """
-        instruction = self._check_text("instruction", instruction)
-        text = self._document_text(text)
-        if not text.strip():
-            return []
-        if choices is not None:
-            options = G.normalize_choices(choices)
-            g = G.choices_grammar(options, max_items, min_items=1)
-            longest = max(self.count_tokens(json.dumps(c, ensure_ascii=False)) for c in options)
-            need = min(max_items, len(options)) * (longest + 2) + 4
-        else:
-            options = None
-            g = G.string_list_grammar(max_items, max_item_chars, min_items=1)
-            need = max_items * (max_item_chars // 3 + 4) + 4
-        if max_tokens is None:
-            max_tokens = min(need, max(64, self.n_ctx // 4))
-        G._check_bounds(max_items, max_item_chars)
-        shots = [(t, P.format_list_answer(list(a))) for t, a in examples]
-        _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        plain = options is None or not any('"' in c or "\\" in c for c in options)
-        shape = self._answer_shape("list") if plain else None
-        ids = None
-        if vocabulary is not None:
-            vocabulary = self._check_text("vocabulary", vocabulary)
-            if self.temperature == 0.0 and self.greedy_fast:  # sampling: no restriction
-                ids = self.vocabulary_ids(vocabulary)
-        split = self.prefix_length(instruction, shots, toks) if self.split_prompt else 0
-        raw = self.complete(toks, g, max_tokens, shape, ids, split)
-        try:
-            return G.parse_string_list(raw, max_items=max_items, max_item_chars=max_item_chars, choices=options)
-        except LLMOutputError:
-            raise LLMOutputError(f"{self.model_id} produced an unusable list: {raw[:200]!r}") from None
+        return A.generate_list(
+            self, instruction, text, examples=examples, max_items=max_items, max_item_chars=max_item_chars,
+            choices=choices, max_tokens=max_tokens, vocabulary=vocabulary,
+        )
 
     def generate_text(
         self,
@@ -389,18 +216,7 @@ class LLM:
         max_tokens: int | None = None,
     ) -> str:
         """One short grammar-bounded string (e.g. a topic label) about ``text``; ``""`` for a blank text."""
-        instruction = self._check_text("instruction", instruction)
-        text = self._document_text(text)
-        if not text.strip():
-            return ""
-        g = G.single_string_grammar(max_chars)
-        if max_tokens is None:
-            max_tokens = min(max_chars // 2 + 8, max(32, self.n_ctx // 4))
-        shots = [(t, P.format_text_answer(a)) for t, a in examples]
-        _, toks = self.build_prompt(instruction, text, shots, max_tokens)
-        split = self.prefix_length(instruction, shots, toks) if self.split_prompt else 0
-        raw = self.complete(toks, g, max_tokens, self._answer_shape("string"), None, split)
-        return G.parse_single_string(raw, max_chars=max_chars)
+        return A.generate_text(self, instruction, text, examples=examples, max_chars=max_chars, max_tokens=max_tokens)
 
     def score_continuations(
         self,
@@ -421,55 +237,94 @@ class LLM:
         continuations' order or on earlier calls; ``text`` is truncated to ``max_doc_tokens``
         tokens and to the context.
         """
-        import numpy as np
+        from .scoring import score_continuations  # numpy is imported only when scores are asked for
 
-        instruction = self._check_text("instruction", instruction)
-        answer_prefix = self._check_text("answer_prefix", answer_prefix)
-        text = self._document_text(text)
-        conts = [self.tokenize(self._check_text("continuation", c)) for c in continuations]
-        if not conts:
-            return []
-        if max_doc_tokens is not None:
-            text = self.truncate(text, int(max_doc_tokens))
-        longest = max(len(c) for c in conts) + len(self.tokenize(answer_prefix)) + 2
-        _, toks = self.build_prompt(instruction, text, [], longest)
-        split = self.prefix_length(instruction, [], toks)
-        if answer_prefix:  # after a completion prompt's "Answer:" the answer starts with a space (_answer_shape)
-            toks = toks + self.tokenize(self._answer_shape("string").lead + answer_prefix, special=False)
-        # one canonical order (sorted unique token lists): the batches, and so the values, are a
-        # function of the set of continuations, whatever order or repetitions the caller gives
-        unique = sorted(set(map(tuple, conts)))
-        with self._lock:
-            scorer = self._scorer()
-            t0 = time.perf_counter()
-            with _quiet() as log:
-                try:
-                    scored = dict(zip(unique, scorer.score(toks, unique, split)))
-                except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                    tail = _log_tail(log, 400)
-                    raise LLMOutputError(
-                        f"llama.cpp scoring failed with {self.model_id}: {exc}" + (f" ({tail})" if tail else "")
-                    ) from None
-            self._stats["seconds"] += time.perf_counter() - t0
-            self._stats["prompt_tokens"] += len(toks)
-        return [np.asarray(scored[tuple(c)], dtype=np.float64) for c in conts]
+        return score_continuations(
+            self, instruction, text, continuations, answer_prefix=answer_prefix, max_doc_tokens=max_doc_tokens
+        )
+
+    # ------------------------------------------------------------------ decoding (decoding.py, cache.py)
+
+    @property
+    def cache(self) -> ResponseCache | None:
+        """The response cache (:mod:`textmine.llm.cache`), opened on first use; None with ``cache=False``."""
+        if self._cache_setting is False:
+            return None
+        if self._cache is None:
+            self._cache = open_response_cache(self._cache_setting)
+        return self._cache
+
+    def complete(
+        self,
+        prompt_tokens: list[int],
+        grammar: str | None,
+        max_tokens: int,
+        shape: G.JSONShape | None = None,
+        allowed_ids: Sequence[int] | None = None,
+        split: int = 0,
+    ) -> str:
+        """Raw completion for prompt tokens under a GBNF grammar (disk-cached).
+
+        ``shape`` (for the JSON grammars of :mod:`textmine.llm.grammar`) turns on jump-forward
+        decoding: text the grammar fixes is appended without a model step (see ``JSONShape``).
+        ``allowed_ids`` restricts the tokens the model may choose (see :meth:`vocabulary_ids`);
+        text that jump-forward appends is not restricted.  ``split``: where the prompt's fixed part
+        ends (see :attr:`prompt_block`; :meth:`prefix_length`).
+        """
+        return D.complete(self, prompt_tokens, grammar, max_tokens, shape, allowed_ids, split)
+
+    # ------------------------------------------------------------------ private steps
+    # thin calls of the modules above, kept as methods for the tests and benchmarks that use them
+
+    def _token_text(self, tok: int) -> str:
+        return token_text(self._llama, tok)
+
+    _check_text = staticmethod(TP.check_text)
+
+    def _document_text(self, text: Any) -> str:
+        return TP.document_text(self, text)
+
+    def _prompt_text(self, instruction: str, examples: Sequence[tuple[str, str]], text: str) -> str:
+        return TP.prompt_text(self, instruction, examples, text)
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        return TP.prompt_tokens(self, prompt)
+
+    def _fixed_tokens(self, instruction: str, examples: Sequence[tuple[str, str]]) -> list[int]:
+        return TP.fixed_tokens(self, instruction, examples)
+
+    def _answer_shape(self, kind: str) -> G.JSONShape:
+        return A.answer_shape(self.is_chat, kind)
+
+    def _check_ids(self, ids: Sequence[int]) -> Any:
+        return V.check_ids(self._llama, ids)
+
+    def _structural_ids(self) -> list[int]:
+        return V.structural_ids(self._llama, self._eos_id)
+
+    def _grammar(self, text: str) -> Any:
+        return D.compile_grammar(self, text)
+
+    def _head(self) -> Any:
+        return D.restricted_head(self)
+
+    def _segments(self, n: int, split: int = 0) -> list[int]:
+        return D.segments(n, split, self.prompt_block, self.n_batch)
+
+    def _eval_prompt(self, prompt_tokens: list[int], split: int = 0) -> None:
+        starts = self._segments(len(prompt_tokens), split)
+        self._stats["prompt_tokens_reused"] += D.eval_prompt(self._llama, prompt_tokens, starts)
+
+    def _greedy(self, *args: Any, **kwargs: Any) -> tuple[str, int]:
+        return D.greedy(self, *args, **kwargs)
+
+    _grammar_pick = staticmethod(D.grammar_pick)
+    _grammar_best = staticmethod(D.grammar_best)
 
     def _scorer(self) -> Any:
-        """The model's :class:`~textmine.llm.scoring.ContinuationScorer` (built once per loaded model)."""
-        L = self._llama
-        scorer = getattr(L, "_textmine_scorer", None)
-        if scorer is None:
-            from .scoring import ContinuationScorer
+        from .scoring import continuation_scorer  # numpy is imported only when scores are asked for
 
-            with _LOAD_LOCK, _quiet() as log:
-                scorer = getattr(L, "_textmine_scorer", None)
-                if scorer is None:
-                    try:
-                        scorer = ContinuationScorer(L, n_batch=max(512, self.n_batch))
-                    except RuntimeError as exc:
-                        raise ModelLoadError(f"{exc} ({_log_tail(log, 300)})") from None
-                    L._textmine_scorer = scorer
-        return scorer
+        return continuation_scorer(self)
 
     # ------------------------------------------------------------------ misc
 
@@ -496,16 +351,8 @@ class LLM:
         return (_reload, (str(self.path), self.preset.name if self.preset else None, self._init_kwargs()))
 
     def _init_kwargs(self) -> dict[str, Any]:
-        return {
-            "n_ctx": self.n_ctx,
-            "n_threads": self.n_threads,
-            "n_batch": self.n_batch,
-            "seed": self.seed,
-            "temperature": self.temperature,
-            "repeat_penalty": self.repeat_penalty,
-            "cache": self._cache_setting,
-            "chat": self.is_chat,
-        }
+        names = ("n_ctx", "n_threads", "n_batch", "seed", "temperature", "repeat_penalty")
+        return {**{k: getattr(self, k) for k in names}, "cache": self._cache_setting, "chat": self.is_chat}
 
 
 def _reload(path: str, preset: str | None, kwargs: dict[str, Any]) -> LLM:
