@@ -31,7 +31,6 @@ from .errors import (
     LLMOutputError,
     ModelLoadError,
     ModelNotFoundError,
-    NotFittedError,
     PersistenceError,
     TextmineError,
 )
@@ -50,11 +49,13 @@ _LAZY = {
     "load_llm": "textmine.llm",
     "get_embedder": "textmine.embed",
     "evaluation": "textmine.evaluation",
+    "NotFittedError": "textmine.errors",  # a scikit-learn subclass: built on first use (errors.py)
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import evaluation
     from .embed import get_embedder
+    from .errors import NotFittedError
     from .keywords import HybridKeywordExtractor, KeywordExtractor, LLMKeywordExtractor
     from .llm import LLM, load_llm
     from .topics import Topic, TopicLabeler, TopicModel

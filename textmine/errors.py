@@ -21,12 +21,31 @@ class EmptyCorpusError(InputError):
     """A corpus with no (usable) documents was given where documents are needed."""
 
 
-class NotFittedError(TextmineError, ValueError, AttributeError):
-    """An estimator was used before ``fit``.
+def _make_not_fitted_error() -> type:
+    # scikit-learn's NotFittedError is a base class so ``except sklearn.exceptions.NotFittedError``
+    # (and sklearn's own checks) catch textmine's.  ``except`` tests the real class hierarchy, so
+    # the base cannot be faked; importing sklearn costs ~0.8 s (numpy + scipy), so the class is
+    # built on first access of ``textmine.errors.NotFittedError`` (PEP 562), not at ``import textmine``.
+    from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
-    Derives from ``ValueError`` and ``AttributeError`` like scikit-learn's
-    ``NotFittedError``.
-    """
+    class NotFittedError(TextmineError, _SklearnNotFittedError):
+        """An estimator was used before ``fit``.
+
+        Subclass of scikit-learn's ``NotFittedError`` (so also ``ValueError`` and
+        ``AttributeError``): sklearn-style handling catches it.
+        """
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    return NotFittedError
+
+
+def __getattr__(name: str) -> type:
+    if name == "NotFittedError":
+        cls = _make_not_fitted_error()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ModelNotFoundError(TextmineError, FileNotFoundError):
