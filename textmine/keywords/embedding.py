@@ -347,7 +347,7 @@ class KeywordExtractor(TextmineEstimator):
         elif self.diversity_method == "mmr":
             chosen = mmr_select(cand_emb, scores, top_n, diversity, order)
         else:
-            chosen = maxsum_select(cand_emb, top_n, diversity, order)
+            chosen = maxsum_select(cand_emb, top_n, diversity, order, pool_size=getattr(self, "_maxsum_pool", None))
         # best first, like KeyBERT: the diversified selection is reported by score
         rank = {i: r for r, i in enumerate(order)}
         chosen = sorted(chosen, key=rank.__getitem__)
@@ -368,6 +368,58 @@ class KeywordExtractor(TextmineEstimator):
         """Keywords of one text, best first."""
         text = as_document(doc)
         return self.transform([text], candidates=candidates, seed_keywords=seed_keywords)[0]
+
+    def extract_keywords(
+        self,
+        docs: str | Sequence[str],
+        candidates: Sequence[str] | None = None,
+        keyphrase_ngram_range: tuple[int, int] = (1, 1),
+        stop_words: str | Collection[str] | None = "english",
+        top_n: int = 5,
+        min_df: int = 1,
+        use_maxsum: bool = False,
+        use_mmr: bool = False,
+        diversity: float = 0.5,
+        nr_candidates: int = 20,
+        vectorizer: Any = None,
+        highlight: bool = False,
+        seed_keywords: Sequence[str] | Sequence[Sequence[str]] | None = None,
+        doc_embeddings: Any = None,
+        word_embeddings: Any = None,
+        threshold: float | None = None,
+    ) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
+        """KeyBERT's ``extract_keywords``, same arguments, defaults and result shape.
+
+        ``KeyBERT().extract_keywords(...)`` code ports by changing the import: one
+        document (a ``str``, or a list of one) gives a list of ``(keyword, score)``
+        tuples, several give a list of lists.  The other parameters of this
+        extractor (priors, embedding model, what :meth:`fit` learned) apply.
+        Options with no textmine equivalent raise :class:`~textmine.errors.InputError`.
+        See :mod:`textmine.keywords.keybert_api`.
+        """
+        from .keybert_api import extract_keywords_keybert_style
+
+        return extract_keywords_keybert_style(
+            self,
+            docs,
+            candidates=candidates,
+            keyphrase_ngram_range=keyphrase_ngram_range,
+            stop_words=stop_words,
+            top_n=top_n,
+            use_maxsum=use_maxsum,
+            use_mmr=use_mmr,
+            diversity=diversity,
+            nr_candidates=nr_candidates,
+            seed_keywords=seed_keywords,
+            unsupported={
+                "min_df": min_df,
+                "vectorizer": vectorizer,
+                "highlight": highlight,
+                "doc_embeddings": doc_embeddings,
+                "word_embeddings": word_embeddings,
+                "threshold": threshold,
+            },
+        )
 
 
 _NESTED_PENALTY = 1.0  # a phrase inside a better-ranked keyword goes below all others
@@ -440,14 +492,19 @@ def mmr_select(
     return chosen
 
 
-def maxsum_select(emb: np.ndarray, top_n: int, diversity: float, order: Sequence[int]) -> list[int]:
+def maxsum_select(
+    emb: np.ndarray, top_n: int, diversity: float, order: Sequence[int], pool_size: int | None = None
+) -> list[int]:
     """Max Sum Similarity: the ``top_n`` least mutually similar of the best candidates.
 
     The pool is the best ``top_n * (1 + 2 * diversity)`` candidates; the search
     is exhaustive when that is cheap (KeyBERT's ``max_sum_distance``) and greedy
-    otherwise.  The chosen phrases are returned in ranking order.
+    otherwise.  ``pool_size`` (KeyBERT's ``nr_candidates``) sets the pool directly.
+    The chosen phrases are returned in ranking order.
     """
-    pool_size = min(len(order), top_n + math.ceil(2 * diversity * top_n))
+    if pool_size is None:
+        pool_size = top_n + math.ceil(2 * diversity * top_n)
+    pool_size = min(len(order), pool_size)
     pool = [int(i) for i in order[:pool_size]]
     if len(pool) <= top_n:
         return pool
