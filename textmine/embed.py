@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -167,6 +166,9 @@ def _load_sentence_transformer(path: str, device: str, allow_download: bool, fin
         return model
 
 
+_AUTO_PROGRESS_TEXTS = 256  # show_progress=None: a bar from this many texts to embed (~1 s of MiniLM on a CPU)
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers backend with batching, progress bar and on-disk cache.
 
@@ -184,7 +186,9 @@ class SentenceTransformerEmbedder:
         faster, slightly different vectors). See :mod:`textmine.embed_onnx` and the
         trade-off table in docs/benchmarks.md. The ONNX backends need ``textmine[onnx]``.
     show_progress:
-        ``None`` shows a bar for runs of 1,000+ texts when stderr is a terminal.
+        ``None`` shows a bar (sentence-transformers' notebook-aware tqdm) for runs of
+        256+ texts when a person is probably watching: stderr is a terminal or a Jupyter
+        kernel runs (:func:`textmine._progress.interactive`); ``True`` / ``False`` force it.
     """
 
     def __init__(
@@ -262,7 +266,9 @@ class SentenceTransformerEmbedder:
         if show_progress is None:
             show_progress = self.show_progress
         if show_progress is None:
-            return n >= 1000 and sys.stderr.isatty()
+            from ._progress import interactive
+
+            return n >= _AUTO_PROGRESS_TEXTS and interactive()
         return bool(show_progress)
 
     def encode(self, texts: Sequence[str], *, show_progress: bool | None = None) -> np.ndarray:

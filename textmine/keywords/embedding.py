@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .._base import TextmineEstimator
+from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, is_blank
 from ..errors import InputError
@@ -29,6 +30,7 @@ _METHODS = ("mmr", "maxsum")
 _CANDIDATE_METHODS = ("auto", "pos", "ngrams")
 _CHUNK_WORDS = 200  # doc embedding: sentence-aligned chunks of at most this many words
 _MAX_CHUNKS = 16  # very long docs: this many evenly spaced chunks are embedded
+_BATCH_DOCS = 64  # transform embeds the candidates of this many documents per call (one bar tick each)
 
 
 def _check_ngram_range(value: Any) -> tuple[int, int]:
@@ -122,6 +124,10 @@ class KeywordExtractor(TextmineEstimator):
     max_candidates:
         at most this many candidates per document are embedded (the most
         frequent, then the earliest); protects against very long documents.
+    progress:
+        progress bar of :meth:`transform` (``tqdm.auto``: a widget in Jupyter):
+        ``True``, ``False``, or ``None`` = shown in a terminal or notebook once
+        the call has run for 2 seconds (:mod:`textmine._progress`).
 
     Examples
     --------
@@ -155,6 +161,7 @@ class KeywordExtractor(TextmineEstimator):
         embedding_model: Any = "default",
         cache: Any = True,
         max_candidates: int = 300,
+        progress: bool | None = None,
     ):
         self.top_n = top_n
         self.ngram_range = ngram_range
@@ -173,6 +180,7 @@ class KeywordExtractor(TextmineEstimator):
         self.embedding_model = embedding_model
         self.cache = cache
         self.max_candidates = max_candidates
+        self.progress = progress
 
     # ------------------------------------------------------------------ checks
     def _settings(self) -> dict[str, Any]:
@@ -204,6 +212,7 @@ class KeywordExtractor(TextmineEstimator):
             "stop": stop,
             "max_candidates": check_int(self.max_candidates, "max_candidates", minimum=1),
             "seed_weight": seed_weight,
+            "progress": check_progress(self.progress),
             **weights,
         }
 
@@ -281,6 +290,21 @@ class KeywordExtractor(TextmineEstimator):
         seeds = _phrase_list(
             seed_keywords if seed_keywords is not None else self.seed_keywords, "seed_keywords"
         )
+        out: list[list[Keyword]] = []
+        with progress_bar(len(docs), "keywords", progress=settings["progress"]) as bar:
+            for start in range(0, len(docs), _BATCH_DOCS):
+                batch = docs[start : start + _BATCH_DOCS]
+                out.extend(self._transform_batch(batch, settings, user, seeds))
+                bar.update(len(batch))
+        return out
+
+    def _transform_batch(
+        self,
+        docs: list[str],
+        settings: dict[str, Any],
+        user: list[str] | None,
+        seeds: list[str] | None,
+    ) -> list[list[Keyword]]:
         per_doc = [self._candidates_of(d, settings, user) for d in docs]
         chunks = [_doc_chunks(d) if c else [] for d, c in zip(docs, per_doc)]
 
@@ -291,11 +315,11 @@ class KeywordExtractor(TextmineEstimator):
                 texts.setdefault(t, len(texts))
             for c in cands:
                 texts.setdefault(c.text, len(texts))
-        for s in seeds or ():
-            texts.setdefault(s, len(texts))
         if not texts:
             return [[] for _ in docs]
-        emb = self._embedder().encode(list(texts))
+        for s in seeds or ():
+            texts.setdefault(s, len(texts))
+        emb = _encode_quietly(self._embedder(), list(texts))
         seed_vec = None
         if seeds:
             seed_vec = emb[[texts[s] for s in seeds]].mean(axis=0)
@@ -442,6 +466,17 @@ def _demote_nested(keys: Sequence[str], scores: np.ndarray) -> np.ndarray:
             out[i] -= _SUPER_PENALTY
         seen.append(k)
     return out
+
+
+def _encode_quietly(embedder: Any, texts: list[str]) -> np.ndarray:
+    """``embedder.encode(texts)`` without the embedder's own bar (transform shows one per document)."""
+    try:
+        import inspect
+
+        quiet = "show_progress" in inspect.signature(embedder.encode).parameters
+    except (TypeError, ValueError):
+        quiet = False
+    return embedder.encode(texts, show_progress=False) if quiet else embedder.encode(texts)
 
 
 def _doc_chunks(doc: str) -> list[str]:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._base import TextmineEstimator
+from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError
@@ -143,6 +144,11 @@ class HybridKeywordExtractor(TextmineEstimator):
         The document part of the prompt is truncated to this many LLM tokens.
     embedding_model:
         Embedder for the default candidate extractor.
+    progress:
+        progress bars of :meth:`transform` (the candidates' embedding step, then
+        one tick per document for the LLM step; ``tqdm.auto``, a widget in
+        Jupyter): ``True``, ``False``, or ``None`` = shown in a terminal or
+        notebook once a step has run for 2 seconds.
 
     Attributes
     ----------
@@ -178,6 +184,7 @@ class HybridKeywordExtractor(TextmineEstimator):
         examples: Sequence[tuple[str, Sequence[str], Sequence[str]]] | None = None,
         max_doc_tokens: int | None = 1024,
         embedding_model: Any = "default",
+        progress: bool | None = None,
     ):
         self.llm = llm
         self.top_n = top_n
@@ -193,8 +200,10 @@ class HybridKeywordExtractor(TextmineEstimator):
         self.examples = examples
         self.max_doc_tokens = max_doc_tokens
         self.embedding_model = embedding_model
+        self.progress = progress
 
     def _validate_params(self) -> None:
+        check_progress(self.progress)
         for name in ("top_n", "n_candidates"):
             check_positive_int(getattr(self, name), name)
         if self.method not in ("score", "choose"):
@@ -269,24 +278,28 @@ class HybridKeywordExtractor(TextmineEstimator):
         if not texts:
             self.stats_ = stats
             return []
+        self.extractor_.progress = self.progress  # its bar: the embedding step
         cands_all = self.extractor_.transform(texts)
         out: list[list[Keyword]] = []
         n_out = 0
-        for text, cands in zip(texts, cands_all):
-            if is_blank(text) or not cands:
-                out.append([])
-                continue
-            names = [c.text for c in cands]
-            stats["llm_calls"] += 1
-            if self.method == "score":
-                kws = self._score(text, names, [c.score for c in cands])
-            else:
-                picked, failed = self._ask(text, names)
-                stats["parse_failures"] += int(failed)
-                stats["llm_picked"] += len(picked)
-                kws = self._fuse(names, picked)
-            n_out += len(kws)
-            out.append(kws)
+        with progress_bar(len(texts), "hybrid keywords (LLM)", progress=self.progress) as bar:
+            for text, cands in zip(texts, cands_all):
+                if is_blank(text) or not cands:
+                    out.append([])
+                    bar.update(1)
+                    continue
+                names = [c.text for c in cands]
+                stats["llm_calls"] += 1
+                if self.method == "score":
+                    kws = self._score(text, names, [c.score for c in cands])
+                else:
+                    picked, failed = self._ask(text, names)
+                    stats["parse_failures"] += int(failed)
+                    stats["llm_picked"] += len(picked)
+                    kws = self._fuse(names, picked)
+                n_out += len(kws)
+                out.append(kws)
+                bar.update(1)
         after = dict(getattr(self.llm_, "stats", {}) or {})
         stats["llm_generations"] = int(after.get("calls", 0)) - int(before.get("calls", 0))
         stats["keywords_grounded"] = n_out

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .._base import TextmineEstimator
+from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, clean_text, is_blank
 from ..errors import InputError, LLMOutputError, TextmineError
@@ -317,6 +318,10 @@ class LLMKeywordExtractor(TextmineEstimator):
     embedding_model:
         Embedder (name, path or object) used for grouping and for the
         ``"similarity"`` / ``"fused"`` scores.
+    progress:
+        progress bar of :meth:`transform`, one tick per document (``tqdm.auto``:
+        a widget in Jupyter): ``True``, ``False``, or ``None`` = shown in a
+        terminal or notebook once the call has run for 2 seconds.
 
     Attributes
     ----------
@@ -353,6 +358,7 @@ class LLMKeywordExtractor(TextmineEstimator):
         examples: Sequence[tuple[str, Sequence[str]]] | None = None,
         max_doc_tokens: int | None = None,
         embedding_model: Any = "default",
+        progress: bool | None = None,
     ):
         self.llm = llm
         self.top_n = top_n
@@ -365,9 +371,11 @@ class LLMKeywordExtractor(TextmineEstimator):
         self.examples = examples
         self.max_doc_tokens = max_doc_tokens
         self.embedding_model = embedding_model
+        self.progress = progress
 
     # ------------------------------------------------------------------ params
     def _validate_params(self) -> None:
+        check_progress(self.progress)
         check_int(self.top_n, "top_n", minimum=1)
         check_int(self.max_items, "max_items", minimum=1, allow_none=True)
         check_int(self.max_doc_tokens, "max_doc_tokens", minimum=1, allow_none=True)
@@ -447,17 +455,19 @@ class LLMKeywordExtractor(TextmineEstimator):
             vecs = self.embedder_.encode([texts[i] for i in todo])
             doc_vecs = {i: vecs[k] for k, i in enumerate(todo)}
 
-        for lead_pos, members_pos in groups.items():
-            lead = todo[lead_pos]
-            raw, failed = self._ask(texts[lead])
-            stats["llm_calls"] += 1
-            stats["parse_failures"] += int(failed)
-            for pos in members_pos:
-                i = todo[pos]
-                kws, n_prop, n_ground = self._postprocess(raw, texts[i], doc_vecs.get(i))
-                stats["keywords_proposed"] += n_prop
-                stats["keywords_grounded"] += n_ground
-                results[i] = kws
+        with progress_bar(len(todo), "LLM keywords", progress=self.progress) as bar:
+            for lead_pos, members_pos in groups.items():
+                lead = todo[lead_pos]
+                raw, failed = self._ask(texts[lead])
+                stats["llm_calls"] += 1
+                stats["parse_failures"] += int(failed)
+                for pos in members_pos:
+                    i = todo[pos]
+                    kws, n_prop, n_ground = self._postprocess(raw, texts[i], doc_vecs.get(i))
+                    stats["keywords_proposed"] += n_prop
+                    stats["keywords_grounded"] += n_ground
+                    results[i] = kws
+                bar.update(len(members_pos))
 
         after = dict(getattr(self.llm_, "stats", {}) or {})
         stats["llm_generations"] = int(after.get("calls", 0)) - int(llm_stats_before.get("calls", 0))

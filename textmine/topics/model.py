@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._base import TextmineEstimator
+from .._progress import silent, stage
 from .._validation import as_documents, is_blank
 from ..errors import EmptyCorpusError, InputError
 from . import analysis, merge, online, persist
@@ -124,7 +125,7 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
     random_state:
         seed for UMAP / k-means; the same seed gives the same topics.
     verbose:
-        log the stages and their timings (logger ``textmine.topics``).
+        print each stage and a timing summary on stderr, under any logging setup (docs/topics.md).
 
     Attributes
     ----------
@@ -219,10 +220,13 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         if k is not None and k > len(idx):
             raise InputError(f"n_topics={k} but the corpus has only {len(idx)} non-empty documents")
         texts = [docs[i] for i in idx]
+        say = stage if self.verbose else silent  # stage messages on stderr, whatever the logging setup
 
         t0 = time.perf_counter()
+        say(f"TopicModel: embedding {len(idx):,} documents")
         X, self.embedding_model_id_ = embed_documents(self.embedding_model, docs, idx, embeddings)
         timings["embed"] = time.perf_counter() - t0
+        say(f"TopicModel: finding topics (reduce, cluster, merge) after {timings['embed']:.1f} s of embedding")
 
         # discovery: zero-shot topics, then reduce + cluster + merge the other documents
         t0 = time.perf_counter()
@@ -269,16 +273,17 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         timings["represent"] = time.perf_counter() - t0
         if self.labeler is not None:
             t0 = time.perf_counter()
+            say(f"TopicModel: labelling {len(self.topics_)} topics with the LLM")
             self.label_topics(self.labeler)
             timings["label"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_start
         self.timings_ = timings
         if self.verbose:
-            log.info(
-                "TopicModel: %d docs, %d clusters found, %d topics, %.1f%% outliers, timings %s",
+            log.info(summary := "TopicModel: %d docs, %d clusters found, %d topics, %.1f%% outliers, timings %s" % (
                 len(docs), self.n_clusters_found_, len(self.topics_),
                 100 * float((self.labels_ == -1).mean()), {k_: round(v, 2) for k_, v in timings.items()},
-            )
+            ))
+            say(summary)
         return self
 
     def partial_fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
