@@ -52,6 +52,8 @@ _SENT_END = {".", "!", "?", ";", ":"}
 _NOUN = {"NN", "NNS", "NNP", "NNPS"}
 _ADJ = {"JJ", "JJR", "JJS"}
 _PARTICIPLE = {"VBN", "VBG"}
+_TITLE_CASE_SHARE = 0.6  # a line with more capitalised words than this share is in title case
+_HEADLINE_WORDS = 16  # a first line of at most this many words, followed by more text, is a title
 _MAX_WORD = 40  # longer "words" (base64, URLs, runs of one letter) are never keyphrase words
 
 # Words that are not in scikit-learn's list but never start or end a keyphrase.
@@ -120,14 +122,50 @@ def _is_word(tok: str) -> bool:
     return bool(_IS_WORD.match(tok)) and tok not in ("'s", "’s")
 
 
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _name_inside(words: Sequence[str]) -> list[bool]:
+    """``[k]``: word k and word k+1 are both capitalised, so a phrase ending at k would cut a name
+    ("BNP leader Nick | Griffin").  Not applied to title-case lines, where every word is capitalised."""
+    n = len(words)
+    word_idx = [k for k, w in enumerate(words) if _is_word(w)]
+    if not word_idx or sum(_capitalised(words[k]) for k in word_idx) > _TITLE_CASE_SHARE * len(word_idx):
+        return [False] * n
+    return [k + 1 < n and _capitalised(words[k]) and _capitalised(words[k + 1]) and _is_word(words[k + 1])
+            for k in range(n)]
+
+
+def _headline_verb(words: Sequence[str], tags: Sequence[str]) -> int | None:
+    """Index of the verb of a headline ("News Corp *eyes* video games market", "Brown *outlines*
+    third term vision"), which the tagger reads as a plural noun: the first word ending in -s
+    right after a capitalised word (a name: not a sentence-initial common noun) and before the
+    start of a noun phrase or "to"; ``None`` when there is none or the headline has a verb tag."""
+    if any(t[:2] in ("VB", "MD") for t in tags):
+        return None
+    for k in range(1, len(words) - 1):
+        w = words[k].lower()
+        prev, nxt = words[k - 1], tags[k + 1]
+        if (
+            w.endswith("s") and not w.endswith(("ss", "us", "is"))
+            and tags[k] in ("NNS", "NNPS", "NNP")
+            and _capitalised(prev) and _is_word(prev) and (k - 1 > 0 or tags[k - 1] in ("NNP", "NNPS"))
+            and _is_word(words[k + 1]) and nxt not in ("IN", "CC", "POS")
+        ):
+            return k
+    return None
+
+
 def _spans(
     words: Sequence[str],
     tags: Sequence[str] | None,
     stop: frozenset[str],
     min_n: int,
     max_n: int,
+    headline: bool = False,
 ) -> Iterable[tuple[int, int]]:
-    """(start, end) spans of candidate phrases within one sentence."""
+    """(start, end) spans of candidate phrases within one sentence (``headline``: the title line)."""
     n = len(words)
     lower = [w.lower() for w in words]
     ok_edge = [
@@ -160,6 +198,10 @@ def _spans(
             (inside[k - 1] and tags[k - 1] in _NOUN) or tags[k - 1][:2] in ("VB", "MD", "TO")
         ):
             inside[k] = False
+    verb = _headline_verb(words, tags) if headline else None
+    if verb is not None:
+        inside[verb] = False
+    name_inside = _name_inside(words)
     i = 0
     while i < n:
         if not inside[i]:
@@ -170,12 +212,19 @@ def _spans(
             j += 1
         # run [i, j): candidate spans [a, b) with b-1 a noun, a an acceptable edge
         for b in range(i + 1, j + 1):
-            if tags[b - 1] not in _NOUN or not ok_edge[b - 1]:
+            if tags[b - 1] not in _NOUN or not ok_edge[b - 1] or name_inside[b - 1]:
                 continue
             for a in range(max(i, b - max_n), b - min_n + 1):
                 if ok_edge[a]:
                     yield a, b
         i = j
+
+
+def _has_headline(text: str) -> bool:
+    """The text starts with a title line: a short first line, without a sentence end, with text after it."""
+    head, _, rest = text.strip().partition("\n")
+    words = head.split()
+    return bool(rest.strip()) and 0 < len(words) <= _HEADLINE_WORDS and not head.rstrip()[-1:] in ".!?;:"
 
 
 def extract_candidates(
@@ -202,9 +251,10 @@ def extract_candidates(
         )
     found: dict[str, Candidate] = {}
     offset = 0
-    for sent in tokenize(text):
+    headline = _has_headline(text)
+    for s_i, sent in enumerate(tokenize(text)):
         tags = tagger.tag(sent) if tagger is not None else None
-        for a, b in _spans(sent, tags, stop, min_n, max_n):
+        for a, b in _spans(sent, tags, stop, min_n, max_n, headline=headline and s_i == 0):
             surface = " ".join(sent[a:b]).lower()
             key = " ".join(_key_word(w.lower()) for w in sent[a:b])
             if not key:
