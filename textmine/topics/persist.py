@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PersistenceError
+from . import swap
 from .terms import TermCounts
 from .topic import Topic
 
@@ -127,33 +127,24 @@ def check_save_target(path: str | os.PathLike[str], force: bool = False) -> Path
 def save_model(model: Any, path: str | os.PathLike[str], force: bool = False) -> None:
     """Write ``model`` to the directory ``path`` (see the module docs; :func:`check_save_target` says
     where).  The files are written (and synced) to a new directory next to it first, which then takes
-    the place of ``path``: a failure or an interrupt while saving leaves an earlier model at ``path``."""
-    import tempfile
-
+    the place of ``path`` atomically (:mod:`.swap`): a failure or a kill while saving leaves the earlier
+    model or the new one at ``path``.  Temporary folders left by killed saves are removed; a model a
+    killed save left aside is restored first.  Folders and files get the umask's modes."""
     model._check_fitted("topic_embeddings_")
-    target = check_save_target(path, force)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-tmp-"))
-    old: Path | None = None
     try:
-        _write_model(model, tmp)
-        _sync(tmp)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-old-"))
-            target.replace(old)  # an empty directory or a saved model (checked above) onto an empty one
-        try:
-            tmp.rename(target)
-        except OSError as exc:
-            raise PersistenceError(f"could not move the saved model into {path}: {exc}") from None
-    except BaseException:
-        if old is not None and old.exists():
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)  # another save got there first: keep its model
-            else:
-                old.rename(target)  # put the earlier model back
-        shutil.rmtree(tmp, ignore_errors=True)
+        swap.recover(path, is_model_dir)
+        target = check_save_target(path, force)
+        swap.clean_stale(target)
+
+        def write(tmp: Path) -> None:
+            _write_model(model, tmp)
+            _sync(tmp)
+
+        swap.publish(write, target)
+    except PersistenceError:
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise swap.wrap_os_error(exc, f"save the model to {path}") from None
 
 
 def _sync(folder: Path) -> None:
@@ -237,11 +228,23 @@ def _write_model(model: Any, out: Path) -> None:
 
 def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
     """Read a directory written by :func:`save_model` into a new ``model_class`` (``TopicModel.load`` passes
-    its class); :class:`PersistenceError` when it is missing, damaged or inconsistent."""
+    its class); :class:`PersistenceError` when it is missing, damaged or inconsistent (or cannot be read).
+    A model that a killed save left aside (:mod:`.swap`) is put back at ``path`` first, with a warning."""
+    root = Path(path)
+    try:
+        if not root.exists():
+            swap.recover(root, is_model_dir)
+        return _load_model(root, model_class)
+    except PersistenceError:
+        raise
+    except OSError as exc:
+        raise swap.wrap_os_error(exc, f"load the model from {root}") from None
+
+
+def _load_model(root: Path, model_class: type) -> Any:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    root = Path(path)
     man_path = root / "manifest.json"
     if not man_path.is_file():
         raise PersistenceError(f"{root} is not a saved TopicModel: {man_path.name} is missing")
@@ -272,7 +275,7 @@ def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
         valid = model_class().get_params(deep=False)
         unknown = set(params) - set(valid)
         if unknown:
-            warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=2)
+            warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=4)
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
         model = model_class(**{k: v for k, v in params.items() if k in valid})
@@ -319,7 +322,7 @@ def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
     if model.unsaved_params_:
         warnings.warn(
             f"parameters {model.unsaved_params_} were Python objects and were not saved; defaults are used",
-            stacklevel=2,
+            stacklevel=4,
         )
     return model
 
