@@ -172,3 +172,111 @@ def test_permission_errors_are_typed(model, tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "open", _denied)
     with pytest.raises(PersistenceError, match="Permission denied"):
         TopicModel.load(tmp_path / "m")
+
+
+# ----------------------------------------------------------------------------- crafted saved models
+
+
+def _rehash(folder: Path) -> None:
+    """What an attacker does after editing a file: write the new checksums into the manifest."""
+    from textmine.topics.persist import _sha256
+
+    man = json.loads((folder / "manifest.json").read_text())
+    man["files"] = {n: _sha256(folder / n) for n in man["files"]}
+    (folder / "manifest.json").write_text(json.dumps(man))
+
+
+def _edit(folder: Path, name: str, edit) -> None:
+    data = json.loads((folder / name).read_text())
+    edit(data)
+    (folder / name).write_text(json.dumps(data))
+    if name != "manifest.json":
+        _rehash(folder)
+
+
+def _set(path: list, value):
+    def edit(data):
+        for k in path[:-1]:
+            data = data[k]
+        data[path[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize("files, field", [(["config.json"], "files"), ("config.json", "files"), (None, "files"),
+                                          ({"config.json": 1}, "files")])
+def test_a_manifest_whose_files_is_not_an_object_is_refused(model, tmp_path, files, field):
+    model.save(tmp_path / "m")
+    _edit(tmp_path / "m", "manifest.json", _set(["files"], files))
+    with pytest.raises(PersistenceError, match=f"manifest.json.{field}"):
+        TopicModel.load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "config.json", "online.json"])
+def test_deeply_nested_json_is_refused(model, tmp_path, name):
+    model.save(tmp_path / "m")
+    deep = "[" * 100_000 + "]" * 100_000
+    if name == "manifest.json":
+        (tmp_path / "m" / name).write_text(deep)
+    else:
+        (tmp_path / "m" / name).write_text('{"params": ' + deep + "}" if name == "config.json" else deep)
+        _rehash(tmp_path / "m")
+    with pytest.raises(PersistenceError, match="nested"):
+        TopicModel.load(tmp_path / "m")
+    if name == "manifest.json":
+        with pytest.raises(PersistenceError):
+            model.save(tmp_path / "m", force=True)  # not a model folder any more: never overwritten
+    else:
+        model.save(tmp_path / "m", force=True)  # a damaged model is replaced with force
+    model.save(tmp_path / "m2")
+    shallow = "[" * 80 + "]" * 80  # parsed, but deeper than any saved model
+    _edit(tmp_path / "m2", "config.json", _set(["params", "n_topics"], json.loads(shallow)))
+    with pytest.raises(PersistenceError, match="nested"):
+        TopicModel.load(tmp_path / "m2")
+
+
+@pytest.mark.parametrize(
+    "name, path, value, field",
+    [
+        ("config.json", ["topics", 0, "label"], {"evil": 1}, r"config.json.topics\[0\].label"),
+        ("config.json", ["topics", 1, "label"], 7, r"config.json.topics\[1\].label"),
+        ("config.json", ["topics", 0, "words", 0], ["w", "0.5"], r"config.json.topics\[0\].words\[0\]\[1\]"),
+        ("config.json", ["topics", 0, "words"], "words", r"config.json.topics\[0\].words"),
+        ("config.json", ["topics", 0, "representative_docs"], [1, 2], r"config.json.topics\[0\].representative_docs"),
+        ("config.json", ["topics", 0, "id"], 5, "ids 0"),
+        ("config.json", ["topics", 0, "size"], True, r"config.json.topics\[0\].size"),
+        ("config.json", ["topics"], {"0": {}}, "config.json.topics"),
+        ("config.json", ["state", "n_clusters_found"], "3", "config.json.state.n_clusters_found"),
+        ("config.json", ["state", "noise_share"], None, "config.json.state.noise_share"),
+        ("config.json", ["state", "zero_shot_topics"], {"x": "Sports"}, "config.json.state.zero_shot_topics"),
+        ("config.json", ["state", "embedding_model_id"], ["a"], "config.json.state.embedding_model_id"),
+        ("config.json", ["state"], [], "config.json.state"),
+        ("config.json", ["params"], "n_topics=3", "config.json.params"),
+        ("config.json", ["params", "n_topics"], {"k": 3}, "n_topics"),
+        ("config.json", ["params", "outliers"], "many", "outliers"),
+        ("config.json", ["unsaved_params"], "labeler", "config.json.unsaved_params"),
+        ("online.json", ["words"], [1, 2], r"online.json.words\[0\]"),
+        ("online.json", ["outlier_texts"], "text", "online.json.outlier_texts"),
+        ("manifest.json", ["format_version"], "2", "format version"),
+        ("manifest.json", ["textmine_version"], 1, "manifest.json.textmine_version"),
+    ],
+)
+def test_a_rehashed_model_with_a_value_of_the_wrong_type_is_refused(model, tmp_path, name, path, value, field):
+    model.save(tmp_path / "m")
+    _edit(tmp_path / "m", name, _set(path, value))
+    with pytest.raises(PersistenceError, match=field):
+        TopicModel.load(tmp_path / "m")
+
+
+def test_rehashed_arrays_with_nan_or_foreign_labels_are_refused(model, tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    for name, bad, why in (("topic_embeddings", np.nan, "NaN"), ("labels", 99, "labels must be topic ids")):
+        model.save(tmp_path / name)
+        f = tmp_path / name / "arrays.safetensors"
+        arrays = load_file(str(f))
+        arrays[name] = arrays[name].copy()
+        arrays[name].flat[0] = bad
+        save_file(arrays, str(f))
+        _rehash(tmp_path / name)
+        with pytest.raises(PersistenceError, match=why):
+            TopicModel.load(tmp_path / name)

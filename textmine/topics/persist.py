@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import PersistenceError
-from . import swap
+from ..errors import InputError, PersistenceError
+from . import schema, swap
+from .params import check_params
 from .terms import TermCounts
 from .topic import Topic
 
@@ -78,7 +79,7 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
     man = Path(path) / "manifest.json"
     try:
         data = json.loads(man.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and data.get("format") == FORMAT
 
@@ -248,28 +249,26 @@ def _load_model(root: Path, model_class: type) -> Any:
     man_path = root / "manifest.json"
     if not man_path.is_file():
         raise PersistenceError(f"{root} is not a saved TopicModel: {man_path.name} is missing")
-    try:
-        manifest = json.loads(man_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PersistenceError(f"cannot read {man_path}: {exc}") from None
+    manifest = schema.read_json(man_path, None, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PersistenceError(f"{man_path} does not describe a {FORMAT}")
     version = manifest.get("format_version")
-    if isinstance(version, bool) or version not in _FILES:
+    if isinstance(version, bool) or not isinstance(version, int) or version not in _FILES:
         raise PersistenceError(
             f"{root} has format version {version!r}; this textmine reads versions {sorted(_FILES)}"
             + (" (it was written by a newer textmine: upgrade textmine to load it)"
                if isinstance(version, int) and version > FORMAT_VERSION else "")
         )
-    files = manifest.get("files") or {}
+    schema.check(manifest, schema.MANIFEST, "manifest.json")
+    files = manifest["files"]
     for name in _FILES[version]:
         f = root / name
         if not f.is_file():
             raise PersistenceError(f"{root} is incomplete: {name} is missing")
         if files.get(name) != _sha256(f):
             raise PersistenceError(f"checksum mismatch for {f}: the file was modified or damaged")
+    config = schema.read_json(root / "config.json", schema.CONFIG, "config.json")
     try:
-        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
         arrays = load_file(str(root / "arrays.safetensors"))
         params = dict(config["params"])
         valid = model_class().get_params(deep=False)
@@ -279,6 +278,10 @@ def _load_model(root: Path, model_class: type) -> Any:
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
         model = model_class(**{k: v for k, v in params.items() if k in valid})
+        try:
+            check_params(model)
+        except InputError as exc:
+            raise PersistenceError(f"{root} has an invalid parameter in config.json: {exc}") from None
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
         model.n_clusters_found_ = int(state["n_clusters_found"])
@@ -304,6 +307,15 @@ def _load_model(root: Path, model_class: type) -> Any:
     except (KeyError, TypeError, ValueError, SafetensorError, OSError) as exc:
         raise PersistenceError(f"{root} is malformed: {exc!r}") from None
     k = len(model.topics_)
+    if [t.id for t in model.topics_] != list(range(k)) or any(t.size < 0 for t in model.topics_):
+        raise PersistenceError(f"{root} is inconsistent: config.json topics must have ids 0 .. {k - 1} in order "
+                               "and sizes >= 0")
+    if model.labels_.ndim != 1 or (len(model.labels_) and not -1 <= model.labels_.min() <= model.labels_.max() < k):
+        raise PersistenceError(f"{root} is inconsistent: labels must be topic ids -1 .. {k - 1}")
+    for name in ("topic_embeddings_", "thresholds_", "classifier_coef_", "classifier_intercept_"):
+        value = getattr(model, name)  # a threshold of -inf: a topic without outliers
+        if value is not None and not np.isfinite(np.where(value == -np.inf, 0, value) if name == "thresholds_" else value).all():
+            raise PersistenceError(f"{root} is malformed: {name.rstrip('_')} holds NaN or infinite values")
     if model.topic_embeddings_.ndim != 2 or model.topic_embeddings_.shape[0] != k or model.thresholds_.shape != (k,):
         raise PersistenceError(f"{root} is inconsistent: {k} topics but arrays of shape "
                                f"{model.topic_embeddings_.shape} and {model.thresholds_.shape}")
@@ -349,7 +361,7 @@ def _embedding_name(model_id: Any) -> str | None:
 
 def _load_incremental(model: Any, root: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """The partial_fit state of a version-2 directory; PersistenceError when it does not fit together."""
-    online = json.loads((root / "online.json").read_text(encoding="utf-8"))
+    online = schema.read_json(root / "online.json", schema.ONLINE, "online.json")
     missing = [a for a in _INCREMENTAL_ARRAYS if a not in arrays]
     if missing or not isinstance(online, dict) or not isinstance(online.get("words"), list) \
             or not isinstance(online.get("outlier_texts"), list):
