@@ -280,3 +280,131 @@ def test_rehashed_arrays_with_nan_or_foreign_labels_are_refused(model, tmp_path)
         _rehash(tmp_path / name)
         with pytest.raises(PersistenceError, match=why):
             TopicModel.load(tmp_path / name)
+
+
+# ----------------------------------------------------------------------------- precomputed embeddings
+
+
+class _Embedder:
+    """A user's embedder of a fixed dimension (a legitimate input, not a mock)."""
+
+    def __init__(self, dim: int):
+        self.dim, self.model_id = dim, f"user-{dim}"
+
+    def encode(self, texts, **kwargs):
+        rng = np.random.default_rng(len(texts))
+        return rng.normal(size=(len(texts), self.dim)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def precomputed(corpus):
+    """A centroid model fitted on 384-d embeddings of another model (the dimension of the packaged MiniLM)."""
+    docs, _ = corpus
+    P = np.random.default_rng(1).normal(size=(len(docs), 384))
+    m = TopicModel(n_topics=3, reduction="pca", clustering="kmeans", assignment="centroid", random_state=0)
+    return m.fit(docs, embeddings=P), docs, P
+
+
+@pytest.mark.parametrize("call", ["transform", "similarities", "partial_fit", "reduce_topics", "find_topics", "loaded"])
+def test_a_model_fitted_on_precomputed_embeddings_demands_them(precomputed, tmp_path, call):
+    import copy
+
+    model, docs, P = precomputed
+    m = copy.deepcopy(model)
+    run = {
+        "transform": lambda: m.transform(docs),
+        "similarities": lambda: m.similarities(docs[:3]),
+        "partial_fit": lambda: m.partial_fit(docs[:5]),
+        "reduce_topics": lambda: m.reduce_topics(docs, 2),
+        "find_topics": lambda: m.find_topics("rocket launch"),
+    }
+    if call == "loaded":
+        m.save(tmp_path / "m")
+        m = TopicModel.load(tmp_path / "m")
+        run["loaded"] = lambda: m.transform(docs)
+    with pytest.raises(InputError, match="precomputed embeddings.*embedding_model"):
+        run[call]()
+    assert np.array_equal(m.transform(docs, embeddings=P), model.labels_)  # with them: the training labels
+
+
+def test_an_explicit_embedder_is_used_and_every_dimension_is_checked(precomputed, corpus):
+    import copy
+
+    model, docs, P = precomputed
+    m = copy.deepcopy(model)
+    m.set_params(embedding_model=_Embedder(384))  # the user says this embedder made P
+    assert m.transform(docs).shape == (len(docs),) and len(m.find_topics("rocket")) == 3
+    m.set_params(embedding_model=_Embedder(768))
+    for run in (lambda: m.transform(docs), lambda: m.find_topics("rocket"), lambda: m.partial_fit(docs[:4])):
+        with pytest.raises(InputError, match="dimension 768"):
+            run()
+    for bad in (P[:, :100], np.ones((len(docs), 768))):
+        with pytest.raises(InputError, match="dimension"):
+            m.transform(docs, embeddings=bad)
+    from textmine.topics.assignment import cosine_similarities
+
+    with pytest.raises(InputError, match="dimension 384"):
+        cosine_similarities(P[:2], np.ones((3, 768)))  # never the first 384 dimensions of each centroid
+
+
+ENTRY_POINTS = ["fit", "fit_transform", "partial_fit_new", "transform", "similarities", "partial_fit",
+                "reduce_topics", "report"]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e308 * 10, "x", 1j])
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_non_finite_precomputed_embeddings_are_refused_at_every_entry_point(precomputed, tmp_path, entry, value):
+    import copy
+
+    model, docs, P = precomputed
+    bad = P.astype(object if isinstance(value, str) else complex if isinstance(value, complex) else np.float64)
+    bad[2, 5] = value
+    m = copy.deepcopy(model)
+    fresh = TopicModel(n_topics=3, reduction="pca", clustering="kmeans", assignment="centroid", random_state=0)
+    run = {
+        "fit": lambda: fresh.fit(docs, embeddings=bad),
+        "fit_transform": lambda: fresh.fit_transform(docs, embeddings=bad),
+        "partial_fit_new": lambda: fresh.partial_fit(docs, embeddings=bad),
+        "transform": lambda: m.transform(docs, embeddings=bad),
+        "similarities": lambda: m.similarities(docs, embeddings=bad),
+        "partial_fit": lambda: m.partial_fit(docs, embeddings=bad),
+        "reduce_topics": lambda: m.reduce_topics(docs, 2, embeddings=bad),
+        "report": lambda: m.report(tmp_path / "r.html", docs=docs[:-1] + ["another"], embeddings=bad),
+    }[entry]
+    with pytest.raises(InputError, match="finite"):
+        run()
+
+
+def test_set_params_n_topics_then_fit(corpus):
+    docs, E = corpus
+    m = TopicModel(n_topics=3, reduction="pca", clustering="kmeans", random_state=0)
+    assert m.set_params(n_topics=2) is m
+    assert m.fit(docs, embeddings=E).n_topics_ == 2
+    m.set_params(n_topics=np.int64(4))
+    assert m.fit(docs, embeddings=E).n_topics_ == 4
+    with pytest.raises(InputError, match="n_topics"):
+        m.set_params(n_topics=0).fit(docs, embeddings=E)
+
+
+def test_topic_model_follows_the_estimator_contract(corpus):
+    """What check_estimator cannot feed a text estimator: fit returns self and leaves the parameters alone,
+    clone, refit determinism, batch independence, pickle and deepcopy of a fitted model."""
+    import copy
+    import pickle
+
+    from sklearn.base import clone
+
+    docs, E = corpus
+    m = TopicModel(n_topics=3, reduction="pca", clustering="kmeans", random_state=0)
+    before = m.get_params()
+    assert m.fit(docs, embeddings=E) is m
+    assert m.get_params() == before
+    twin = clone(m)
+    assert twin.get_params() == before and not hasattr(twin, "labels_")
+    assert np.array_equal(twin.fit(docs, embeddings=E).labels_, m.labels_)  # the same seed, the same topics
+    full = m.transform(docs, embeddings=E)
+    assert np.array_equal(full, m.labels_)
+    assert np.array_equal(m.transform(docs[::-1], embeddings=E[::-1]), full[::-1])
+    assert [int(m.transform([d], embeddings=E[i:i + 1])[0]) for i, d in enumerate(docs[:8])] == full[:8].tolist()
+    for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
+        assert np.array_equal(other.transform(docs, embeddings=E), full)

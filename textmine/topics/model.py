@@ -37,7 +37,7 @@ from ..errors import EmptyCorpusError, InputError
 from . import analysis, merge, online, persist
 from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, threshold_labels, unit_rows
 from .discovery import Discovery
-from .embedding import embed_documents, embed_texts
+from .embedding import embed_documents, embed_for, embed_texts
 from .guided import check_zero_shot_topics
 from .params import check_params, min_topic_size
 from .represent import MAX_DOC_CHARS, represent_topics
@@ -294,9 +294,9 @@ class TopicModel(TextmineEstimator):
 
     # ------------------------------------------------------------------ inference
 
-    def _embed(self, docs: list[str], idx: np.ndarray, embeddings: Any) -> np.ndarray:
-        """Unit embeddings of the documents ``idx`` for a fitted model (the fitted dimension is checked)."""
-        return embed_documents(self.embedding_model, docs, idx, embeddings, dim=self.topic_embeddings_.shape[1])[0]
+    def _embed(self, docs: list[str], idx: np.ndarray, embeddings: Any, what: str = "transform") -> np.ndarray:
+        """Unit embeddings of the documents ``idx`` for a fitted model (see :func:`.embedding.embed_for`)."""
+        return embed_for(self, docs, idx, embeddings, what)
 
     def transform(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``."""
@@ -323,7 +323,7 @@ class TopicModel(TextmineEstimator):
         idx = np.flatnonzero([not is_blank(d) for d in docs])
         out = np.zeros((len(docs), len(self.topic_embeddings_)))
         if len(idx):
-            out[idx] = cosine_similarities(self._embed(docs, idx, embeddings), self.topic_embeddings_)
+            out[idx] = cosine_similarities(self._embed(docs, idx, embeddings, "similarities"), self.topic_embeddings_)
         return out
 
     # ------------------------------------------------------------------ topic-level operations (see .analysis, .merge)
