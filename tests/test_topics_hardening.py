@@ -408,3 +408,37 @@ def test_topic_model_follows_the_estimator_contract(corpus):
     assert [int(m.transform([d], embeddings=E[i:i + 1])[0]) for i, d in enumerate(docs[:8])] == full[:8].tolist()
     for other in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
         assert np.array_equal(other.transform(docs, embeddings=E), full)
+
+
+def test_cli_outputs_naming_a_folder_are_input_errors_with_force(tmp_path):
+    from typer.testing import CliRunner
+
+    from textmine.cli import app
+    from textmine.io import sample_corpus_path
+
+    folder = tmp_path / "kw.jsonl"
+    folder.mkdir()
+    (tmp_path / "r.html").mkdir()
+    for args in (["keywords", str(sample_corpus_path()), "--output", str(folder), "--force"],
+                 ["topics", str(sample_corpus_path()), "--report", str(tmp_path / "r.html"), "--force"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code != 0 and isinstance(result.exception, (SystemExit, type(None))), result.exception
+        assert "folder" in result.output + (result.stderr or "")
+    assert folder.is_dir()
+
+
+def test_cli_json_outputs_are_written_atomically_with_the_umask(tmp_path, monkeypatch):
+    import tempfile
+
+    from textmine.cli.common import write_json
+
+    old = os.umask(0o022)
+    try:
+        write_json({"a": 1}, tmp_path / "s.json", force=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "s.json").stat().st_mode) == 0o644
+    monkeypatch.setattr(tempfile, "mkstemp", _denied)
+    with pytest.raises(InputError, match="Permission denied"):
+        write_json({"a": 2}, tmp_path / "s.json", force=True)
+    assert json.loads((tmp_path / "s.json").read_text()) == {"a": 1}
