@@ -442,3 +442,12 @@ def test_cli_json_outputs_are_written_atomically_with_the_umask(tmp_path, monkey
     with pytest.raises(InputError, match="Permission denied"):
         write_json({"a": 2}, tmp_path / "s.json", force=True)
     assert json.loads((tmp_path / "s.json").read_text()) == {"a": 1}
+
+
+def test_a_model_that_cannot_be_moved_back_is_an_error_not_a_hang(model, tmp_path, monkeypatch):
+    target = tmp_path / "m"
+    model.save(target)
+    target.rename(tmp_path / f".m.textmine-old-{_dead_pid()}-xyz")
+    monkeypatch.setattr(os, "rename", _denied)  # failure injection: the folder may not be renamed
+    with pytest.raises(PersistenceError, match="Permission denied"):
+        TopicModel.load(target)

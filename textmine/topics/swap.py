@@ -149,7 +149,9 @@ def recover(path: str | os.PathLike[str], is_model: Callable[[Path], bool], *, w
         try:
             os.rename(best, target)
         except OSError:
-            continue  # someone else restored it (or saved) first: look again
+            if target.exists() or not best.exists():
+                continue  # someone else restored it (or saved) first: look again
+            raise  # cannot be moved back (permissions ...): the caller reports it
         warnings.warn(
             f"{target} had no model: a save to it was interrupted; the earlier model was restored from {best.name}",
             RuntimeWarning,
