@@ -19,8 +19,10 @@ like any other, but :meth:`TopicModel.partial_fit` on it raises
 :class:`~textmine.errors.InputError` (it has no word counts to update).
 
 Every file listed in the manifest is checked against its sha256 on load; a
-missing file, a checksum mismatch, an unknown format version or a malformed
-JSON raises :class:`~textmine.errors.PersistenceError`. Parameters that are
+missing file, a checksum mismatch, an unknown format version, a malformed
+JSON or a value of the wrong type (:mod:`.schema`: checksums catch damage, not a
+crafted model) raises :class:`~textmine.errors.PersistenceError`. A save puts its
+folder in place atomically and recovers from killed saves (:mod:`.swap`). Parameters that are
 Python objects (a custom embedder, reducer, clusterer, labeler ...) are not
 saved: they come back as their defaults and are listed in
 ``model.unsaved_params_`` (with a warning). An embedder object of the packaged
