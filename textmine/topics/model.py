@@ -425,7 +425,7 @@ class TopicModel(TextmineEstimator):
         ``path`` must be new or an empty directory; a directory holding a saved model is replaced
         only with ``force=True``, and any other existing file or directory is never overwritten
         (:class:`~textmine.errors.PersistenceError`).  The model is written next to ``path`` first
-        and then moved into place, so a failed save leaves an earlier model intact.
+        and then swapped in atomically (:mod:`.swap`), so a failed or killed save leaves the earlier model.
         """
         persist.save_model(self, path, force=force)
 
