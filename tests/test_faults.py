@@ -265,7 +265,8 @@ def test_three_processes_filling_one_cache_agree_with_a_cold_run(tmp_path, embed
     docs = load_sample_corpus().texts
     cache_dir = tmp_path / "shared-cache"
     env = {**os.environ, "PYTHONPATH": str(REPO), "TEXTMINE_CACHE_DIR": str(tmp_path / "unused")}
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(cache_dir), str(seed), str(tmp_path / f"{seed}.npy")],
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(cache_dir), str(seed),
+                               str(tmp_path / f"{seed}.npy")],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for seed in range(3)]
     for p in procs:

@@ -316,7 +316,8 @@ def _load_model(root: Path, model_class: type) -> Any:
         raise PersistenceError(f"{root} is inconsistent: labels must be topic ids -1 .. {k - 1}")
     for name in ("topic_embeddings_", "thresholds_", "classifier_coef_", "classifier_intercept_"):
         value = getattr(model, name)  # a threshold of -inf: a topic without outliers
-        if value is not None and not np.isfinite(np.where(value == -np.inf, 0, value) if name == "thresholds_" else value).all():
+        finite = np.where(value == -np.inf, 0, value) if name == "thresholds_" and value is not None else value
+        if value is not None and not np.isfinite(finite).all():
             raise PersistenceError(f"{root} is malformed: {name.rstrip('_')} holds NaN or infinite values")
     if model.topic_embeddings_.ndim != 2 or model.topic_embeddings_.shape[0] != k or model.thresholds_.shape != (k,):
         raise PersistenceError(f"{root} is inconsistent: {k} topics but arrays of shape "
