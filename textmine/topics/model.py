@@ -39,6 +39,8 @@ from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, th
 from .discovery import Discovery
 from .embedding import embed_documents, embed_for, embed_texts
 from .guided import check_zero_shot_topics
+from .interop import BertopicMixin
+from .views import PlotsMixin
 from .params import check_params, min_topic_size
 from .represent import MAX_DOC_CHARS, represent_topics
 from .topic import Topic
@@ -48,7 +50,7 @@ __all__ = ["Topic", "TopicModel", "cosine_similarities", "assign", "threshold_la
 log = logging.getLogger("textmine.topics")
 
 
-class TopicModel(TextmineEstimator):
+class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
     """Embedding-based topic model with one deterministic inference path.
 
     Parameters
