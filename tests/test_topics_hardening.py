@@ -450,3 +450,10 @@ def test_a_model_that_cannot_be_moved_back_is_an_error_not_a_hang(model, tmp_pat
     monkeypatch.setattr(os, "rename", _denied)  # failure injection: the folder may not be renamed
     with pytest.raises(PersistenceError, match="Permission denied"):
         TopicModel.load(target)
+
+
+def test_to_bertopic_of_a_model_on_precomputed_embeddings_demands_them(precomputed):
+    pytest.importorskip("bertopic")
+    model, docs, P = precomputed
+    with pytest.raises(InputError, match="precomputed embeddings.*embedding_model"):
+        model.to_bertopic(docs)
