@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 
 import numpy as np
 import pytest
@@ -125,20 +125,30 @@ def test_save_never_loses_what_is_at_the_path(fitted, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]  # no leftovers
     assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)
 
-    # an interrupt while the new folder takes the old one's place: the earlier model is put back
-    real_rename = Path.rename
+    # an interrupt while the new folder takes the old one's place (the atomic exchange, or the
+    # two-rename fallback between its renames): the earlier model is put back
+    from textmine.topics import swap
 
-    def interrupted(self, target):  # failure injection
-        if ".textmine-tmp-" in self.name:
+    def interrupted_exchange(a, b):  # failure injection
+        raise KeyboardInterrupt
+
+    real_replace = os.replace
+
+    def interrupted_replace(src, dst):  # failure injection
+        if ".textmine-tmp-" in os.fspath(src):
             raise KeyboardInterrupt
-        return real_rename(self, target)
+        return real_replace(src, dst)
 
-    monkeypatch.setattr(Path, "rename", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        fitted.save(path, force=True)
-    monkeypatch.undo()
-    assert {p.name: p.read_bytes() for p in path.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]
+    for patch in ({"exchange": interrupted_exchange},
+                  {"exchange": lambda a, b: False, "replace": interrupted_replace}):
+        monkeypatch.setattr(swap, "exchange", patch["exchange"])
+        if "replace" in patch:
+            monkeypatch.setattr(os, "replace", patch["replace"])
+        with pytest.raises(KeyboardInterrupt):
+            fitted.save(path, force=True)
+        monkeypatch.undo()
+        assert {p.name: p.read_bytes() for p in path.iterdir()} == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "file", "model", "userdata"]
 
     fitted.save(path, force=True)  # replaced whole
     assert np.array_equal(TopicModel.load(path).labels_, fitted.labels_)

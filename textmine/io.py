@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ._validation import clean_text
-from .errors import DependencyError, EmptyCorpusError, InputError
+from .errors import DependencyError, EmptyCorpusError, InputError, TextmineError
 
 __all__ = [
     "Corpus",
@@ -419,6 +419,8 @@ def require_pyarrow() -> None:
 def check_output_path(path: str | os.PathLike[str], *, force: bool = False, kind: str = "output") -> Path:
     """Refuse to replace an existing file or folder unless ``force``; check the parent folder exists."""
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise InputError(f"{kind} {p} is a folder; name a file{' (--force replaces files only)' if force else ''}")
     if p.exists() and not force:
         raise InputError(f"{kind} {p} already exists; pass --force to overwrite it")
     parent = p.parent if str(p.parent) else Path(".")
@@ -438,26 +440,56 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    from ._files import umask
+
+    return umask()
+
+
+def _clean_stale_temps(path: Path) -> None:
+    """Remove the temporary files that killed writes of ``path`` left beside it (their writer is gone)."""
+    from ._files import is_stale
+
+    prefix = f".{path.name}.textmine-"
+    try:
+        stale = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return
+    for p in stale:
+        if not p.is_dir() and is_stale(p):
+            p.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, write: Any, binary: bool = False) -> None:
     """Write ``path`` through an unpredictable, exclusively created temporary file in its folder, then
-    rename it into place; the file gets the usual mode for a new file (``0o666`` less the umask)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    rename it into place; the file gets the usual mode for a new file (``0o666`` less the umask).
+
+    A kill leaves the earlier file (or none) at ``path``, never a partial one; the temporary file it
+    leaves (``.<name>.textmine-<pid>-<random>.tmp``) is removed by the next write of ``path``. A folder
+    at ``path`` or a file system error (permissions, disk full) is an :class:`InputError`.
+    """
+    from ._files import hold
+
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; name a file")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files: follow the umask like any tool
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
-                       newline=None if binary else "") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
+        _clean_stale_temps(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.textmine-{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with hold(tmp):
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files: follow the umask like any tool
+            with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8",
+                           newline=None if binary else "") as fh:
+                write(fh)
+            os.replace(tmp, path)
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, TextmineError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 

@@ -186,7 +186,8 @@ def snippet(text: str, n: int = 70) -> str:
 
 
 def write_json(obj: Any, path: Path, force: bool) -> None:
-    from ..io import check_output_path
+    from ..io import _atomic_write, check_output_path
 
     p = check_output_path(path, force=force)
-    p.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    _atomic_write(p, lambda fh: fh.write(text))  # never a partial file under the final name; the umask's mode

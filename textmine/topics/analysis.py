@@ -20,9 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._validation import as_documents, is_blank
-from ..embed import get_embedder, l2_normalize
 from ..errors import InputError
 from .assignment import cosine_similarities
+from .embedding import embed_texts, require_embedder
 from .represent import class_tfidf, ctfidf_idf
 from .terms import TermCounts, make_analyzer, vocabulary_mask
 
@@ -41,7 +41,8 @@ def find_topics(model: Any, query: str, top_n: int = 5) -> list[tuple[int, float
     """Topics most similar to a free-text query: [(topic id, cosine similarity), ...]."""
     if not isinstance(query, str) or is_blank(query):
         raise InputError("query must be a non-empty str")
-    q = l2_normalize(get_embedder(model.embedding_model).encode([query]))
+    require_embedder(model, "find_topics")
+    q = embed_texts(model.embedding_model, [query], what="find_topics' query", dim=model.topic_embeddings_.shape[1])
     sims = cosine_similarities(q, model.topic_embeddings_)[0]
     order = np.argsort(-sims, kind="stable")[: max(0, int(top_n))]
     return [(int(t), float(sims[t])) for t in order]

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+
 __all__ = ["cosine_similarities", "assign", "assign_fitted", "threshold_labels", "unit_rows", "train_classifier",
            "outlier_thresholds", "fit_rule", "Rule"]
 
@@ -40,6 +42,8 @@ def cosine_similarities(X: np.ndarray, centroids: np.ndarray, *, chunk: int = 40
     X = np.asarray(X, dtype=np.float64)
     C = np.asarray(centroids, dtype=np.float64)
     n, d = X.shape
+    if C.ndim != 2 or C.shape[1] != d:
+        raise InputError(f"vectors of dimension {d} cannot be compared with centroids of shape {C.shape}")
     out = np.empty((n, C.shape[0]), dtype=np.float64)
     Ct = np.ascontiguousarray(C.T)  # (d, k)
     for start in range(0, n, chunk):

@@ -16,7 +16,7 @@ from ..embed import get_embedder, l2_normalize
 from ..errors import InputError, TextmineError
 from .assignment import unit_rows
 
-__all__ = ["embed_documents", "embed_texts", "word_embedder"]
+__all__ = ["embed_documents", "embed_for", "embed_texts", "word_embedder", "require_embedder"]
 
 
 def embed_documents(
@@ -32,8 +32,8 @@ def embed_documents(
             raise InputError(
                 f"embeddings must have shape (n_docs, dim) = ({len(docs)}, dim), got {E.shape}"
             )
-        if not np.issubdtype(E.dtype, np.number) or not np.isfinite(E).all():
-            raise InputError("embeddings must be a finite numeric matrix")
+        if not np.issubdtype(E.dtype, np.number) or np.iscomplexobj(E) or not np.isfinite(E).all():
+            raise InputError("embeddings must be a finite numeric matrix (no NaN, no inf)")
         X = l2_normalize(E[idx])
         model_id = "precomputed"
     else:
@@ -50,6 +50,31 @@ def embed_documents(
     return X, model_id
 
 
+def require_embedder(model: Any, what: str) -> None:
+    """:class:`InputError` when ``model`` was fitted on precomputed embeddings with no embedder of its own.
+
+    Its ``embedding_model`` is then the packaged default, which has nothing to do with the space of
+    those embeddings (same dimension or not): embedding new texts with it would give silently wrong
+    topics. An embedder set explicitly (``embedding_model=...``, at fit time or later) is taken as
+    the one that made the embeddings (BERTopic's practice); the dimensions are still checked.
+    """
+    if getattr(model, "embedding_model_id_", None) == "precomputed" and isinstance(model.embedding_model, str) \
+            and model.embedding_model == "default":
+        how = "" if what == "find_topics" else "embeddings of the same model (pass embeddings=...), or "
+        raise InputError(
+            f"this model was fitted on precomputed embeddings: {what} needs {how}the embedder that made them "
+            "(model.set_params(embedding_model=...)); the packaged default model embeds into another space"
+        )
+
+
+def embed_for(model: Any, docs: Sequence[str], idx: np.ndarray, embeddings: Any, what: str) -> np.ndarray:
+    """Unit embeddings of ``docs[i] for i in idx`` for the fitted ``model``: precomputed ones must have its
+    dimension, and a model fitted on precomputed embeddings demands them (:func:`require_embedder`)."""
+    if embeddings is None and len(idx):  # only blank documents: nothing to embed
+        require_embedder(model, what)
+    return embed_documents(model.embedding_model, docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])[0]
+
+
 def embed_texts(embedding_model: Any, texts: Sequence[str], *, what: str, dim: int) -> np.ndarray:
     """Unit embeddings (float64) of seed lists / topic names, which must have the documents' dimension ``dim``."""
     try:
@@ -61,7 +86,7 @@ def embed_texts(embedding_model: Any, texts: Sequence[str], *, what: str, dim: i
     E = unit_rows(E)
     if E.shape[1] != dim:
         raise InputError(
-            f"{what} were embedded with dimension {E.shape[1]} but the documents have dimension {dim}: "
+            f"{what}: the embedding model gives dimension {E.shape[1]} but the documents have dimension {dim}: "
             "pass the embedding_model that made the precomputed embeddings"
         )
     return E

@@ -52,14 +52,13 @@ def to_bertopic(model: Any, docs: Sequence[str], *, embeddings: np.ndarray | Non
     from sklearn.feature_extraction.text import CountVectorizer
 
     from ..embed import get_embedder
-    from .embedding import embed_documents
+    from .embedding import embed_for
 
     model._check_fitted("topics_")
     check_int(top_n_words, "top_n_words", minimum=1)
     texts = as_documents(docs)
     idx = np.arange(len(texts))
-    dim = model.topic_embeddings_.shape[1]
-    E = embed_documents(model.embedding_model, texts, idx, embeddings, dim=dim)[0]
+    E = embed_for(model, texts, idx, embeddings, "to_bertopic")  # a model on precomputed ones demands them
     labels = model.transform(texts, embeddings=E)
     if (labels < 0).all():
         raise InputError("every document is an outlier for this model: BERTopic needs at least one topic")

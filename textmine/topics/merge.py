@@ -34,7 +34,7 @@ from .._validation import as_documents, is_blank
 from ..errors import InputError
 from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, unit_rows
 from .discovery import merge_clusters
-from .embedding import embed_documents
+from .embedding import embed_for
 from .online import MAX_OUTLIER_BUFFER, init_state
 from .represent import represent_topics
 from .terms import TermCounts
@@ -150,7 +150,7 @@ def reduce_topics(
     if n_topics >= len(model.topics_):
         return model
     idx = np.flatnonzero([not is_blank(d) for d in docs])
-    X, _ = embed_documents(model.embedding_model, docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])
+    X = embed_for(model, docs, idx, embeddings, "reduce_topics")
     sizes = np.array([max(t.size, 1) for t in model.topics_], dtype=np.float64)
     sums = model.topic_embeddings_ * sizes[:, None]
     owner = merge_clusters(sums, sizes, target=int(n_topics), threshold=None)

@@ -38,7 +38,7 @@ from ..errors import EmptyCorpusError, InputError
 from . import analysis, merge, online, persist
 from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, threshold_labels, unit_rows
 from .discovery import Discovery
-from .embedding import embed_documents, embed_texts
+from .embedding import embed_documents, embed_for, embed_texts
 from .guided import check_zero_shot_topics
 from .interop import BertopicMixin
 from .views import PlotsMixin
@@ -301,9 +301,9 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
 
     # ------------------------------------------------------------------ inference
 
-    def _embed(self, docs: list[str], idx: np.ndarray, embeddings: Any) -> np.ndarray:
-        """Unit embeddings of the documents ``idx`` for a fitted model (the fitted dimension is checked)."""
-        return embed_documents(self.embedding_model, docs, idx, embeddings, dim=self.topic_embeddings_.shape[1])[0]
+    def _embed(self, docs: list[str], idx: np.ndarray, embeddings: Any, what: str = "transform") -> np.ndarray:
+        """Unit embeddings of the documents ``idx`` for a fitted model (see :func:`.embedding.embed_for`)."""
+        return embed_for(self, docs, idx, embeddings, what)
 
     def transform(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``."""
@@ -330,7 +330,7 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         idx = np.flatnonzero([not is_blank(d) for d in docs])
         out = np.zeros((len(docs), len(self.topic_embeddings_)))
         if len(idx):
-            out[idx] = cosine_similarities(self._embed(docs, idx, embeddings), self.topic_embeddings_)
+            out[idx] = cosine_similarities(self._embed(docs, idx, embeddings, "similarities"), self.topic_embeddings_)
         return out
 
     # ------------------------------------------------------------------ topic-level operations (see .analysis, .merge)
@@ -432,7 +432,7 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         ``path`` must be new or an empty directory; a directory holding a saved model is replaced
         only with ``force=True``, and any other existing file or directory is never overwritten
         (:class:`~textmine.errors.PersistenceError`).  The model is written next to ``path`` first
-        and then moved into place, so a failed save leaves an earlier model intact.
+        and then swapped in atomically (:mod:`.swap`), so a failed or killed save leaves the earlier model.
         """
         persist.save_model(self, path, force=force)
 

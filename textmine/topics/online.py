@@ -29,7 +29,7 @@ from .._validation import as_documents, is_blank
 from ..errors import InputError
 from .assignment import assign, cosine_similarities, outlier_thresholds, unit_rows
 from .discovery import Discovery
-from .embedding import embed_documents
+from .embedding import embed_for
 from .params import check_params, target_k
 from .represent import model_topic_words, representative_docs
 from .terms import TermCounts, make_analyzer, vocabulary_mask
@@ -96,7 +96,7 @@ def partial_fit(model: TopicModel, docs: Sequence[str], embeddings: np.ndarray |
     check_params(model)
     blank = np.array([is_blank(d) for d in docs], dtype=bool)
     idx = np.flatnonzero(~blank)
-    X, _ = embed_documents(model.embedding_model, docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])
+    X = embed_for(model, docs, idx, embeddings, "partial_fit")
     texts = [docs[i] for i in idx]
     tc: TermCounts = model.term_counts_
     n_before = len(model.topics_)

@@ -19,8 +19,10 @@ like any other, but :meth:`TopicModel.partial_fit` on it raises
 :class:`~textmine.errors.InputError` (it has no word counts to update).
 
 Every file listed in the manifest is checked against its sha256 on load; a
-missing file, a checksum mismatch, an unknown format version or a malformed
-JSON raises :class:`~textmine.errors.PersistenceError`. Parameters that are
+missing file, a checksum mismatch, an unknown format version, a malformed
+JSON or a value of the wrong type (:mod:`.schema`: checksums catch damage, not a
+crafted model) raises :class:`~textmine.errors.PersistenceError`. A save puts its
+folder in place atomically and recovers from killed saves (:mod:`.swap`). Parameters that are
 Python objects (a custom embedder, reducer, clusterer, labeler ...) are not
 saved: they come back as their defaults and are listed in
 ``model.unsaved_params_`` (with a warning). An embedder object of the packaged
@@ -32,14 +34,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import PersistenceError
+from ..errors import InputError, PersistenceError
+from . import schema, swap
+from .params import check_params
 from .terms import TermCounts
 from .topic import Topic
 
@@ -78,7 +81,7 @@ def is_model_dir(path: str | os.PathLike[str]) -> bool:
     man = Path(path) / "manifest.json"
     try:
         data = json.loads(man.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and data.get("format") == FORMAT
 
@@ -127,33 +130,24 @@ def check_save_target(path: str | os.PathLike[str], force: bool = False) -> Path
 def save_model(model: Any, path: str | os.PathLike[str], force: bool = False) -> None:
     """Write ``model`` to the directory ``path`` (see the module docs; :func:`check_save_target` says
     where).  The files are written (and synced) to a new directory next to it first, which then takes
-    the place of ``path``: a failure or an interrupt while saving leaves an earlier model at ``path``."""
-    import tempfile
-
+    the place of ``path`` atomically (:mod:`.swap`): a failure or a kill while saving leaves the earlier
+    model or the new one at ``path``.  Temporary folders left by killed saves are removed; a model a
+    killed save left aside is restored first.  Folders and files get the umask's modes."""
     model._check_fitted("topic_embeddings_")
-    target = check_save_target(path, force)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-tmp-"))
-    old: Path | None = None
     try:
-        _write_model(model, tmp)
-        _sync(tmp)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.textmine-old-"))
-            target.replace(old)  # an empty directory or a saved model (checked above) onto an empty one
-        try:
-            tmp.rename(target)
-        except OSError as exc:
-            raise PersistenceError(f"could not move the saved model into {path}: {exc}") from None
-    except BaseException:
-        if old is not None and old.exists():
-            if target.exists():
-                shutil.rmtree(old, ignore_errors=True)  # another save got there first: keep its model
-            else:
-                old.rename(target)  # put the earlier model back
-        shutil.rmtree(tmp, ignore_errors=True)
+        swap.recover(path, is_model_dir)
+        target = check_save_target(path, force)
+        swap.clean_stale(target)
+
+        def write(tmp: Path) -> None:
+            _write_model(model, tmp)
+            _sync(tmp)
+
+        swap.publish(write, target)
+    except PersistenceError:
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise swap.wrap_os_error(exc, f"save the model to {path}") from None
 
 
 def _sync(folder: Path) -> None:
@@ -237,45 +231,59 @@ def _write_model(model: Any, out: Path) -> None:
 
 def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
     """Read a directory written by :func:`save_model` into a new ``model_class`` (``TopicModel.load`` passes
-    its class); :class:`PersistenceError` when it is missing, damaged or inconsistent."""
+    its class); :class:`PersistenceError` when it is missing, damaged or inconsistent (or cannot be read).
+    A model that a killed save left aside (:mod:`.swap`) is put back at ``path`` first, with a warning."""
+    root = Path(path)
+    try:
+        if not root.exists():
+            swap.recover(root, is_model_dir)
+        return _load_model(root, model_class)
+    except PersistenceError:
+        raise
+    except OSError as exc:
+        raise swap.wrap_os_error(exc, f"load the model from {root}") from None
+
+
+def _load_model(root: Path, model_class: type) -> Any:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    root = Path(path)
     man_path = root / "manifest.json"
     if not man_path.is_file():
         raise PersistenceError(f"{root} is not a saved TopicModel: {man_path.name} is missing")
-    try:
-        manifest = json.loads(man_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PersistenceError(f"cannot read {man_path}: {exc}") from None
+    manifest = schema.read_json(man_path, None, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PersistenceError(f"{man_path} does not describe a {FORMAT}")
     version = manifest.get("format_version")
-    if isinstance(version, bool) or version not in _FILES:
+    if isinstance(version, bool) or not isinstance(version, int) or version not in _FILES:
         raise PersistenceError(
             f"{root} has format version {version!r}; this textmine reads versions {sorted(_FILES)}"
             + (" (it was written by a newer textmine: upgrade textmine to load it)"
                if isinstance(version, int) and version > FORMAT_VERSION else "")
         )
-    files = manifest.get("files") or {}
+    schema.check(manifest, schema.MANIFEST, "manifest.json")
+    files = manifest["files"]
     for name in _FILES[version]:
         f = root / name
         if not f.is_file():
             raise PersistenceError(f"{root} is incomplete: {name} is missing")
         if files.get(name) != _sha256(f):
             raise PersistenceError(f"checksum mismatch for {f}: the file was modified or damaged")
+    config = schema.read_json(root / "config.json", schema.CONFIG, "config.json")
     try:
-        config = json.loads((root / "config.json").read_text(encoding="utf-8"))
         arrays = load_file(str(root / "arrays.safetensors"))
         params = dict(config["params"])
         valid = model_class().get_params(deep=False)
         unknown = set(params) - set(valid)
         if unknown:
-            warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=2)
+            warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=4)
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
         model = model_class(**{k: v for k, v in params.items() if k in valid})
+        try:
+            check_params(model)
+        except InputError as exc:
+            raise PersistenceError(f"{root} has an invalid parameter in config.json: {exc}") from None
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
         model.n_clusters_found_ = int(state["n_clusters_found"])
@@ -301,6 +309,16 @@ def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
     except (KeyError, TypeError, ValueError, SafetensorError, OSError) as exc:
         raise PersistenceError(f"{root} is malformed: {exc!r}") from None
     k = len(model.topics_)
+    if [t.id for t in model.topics_] != list(range(k)) or any(t.size < 0 for t in model.topics_):
+        raise PersistenceError(f"{root} is inconsistent: config.json topics must have ids 0 .. {k - 1} in order "
+                               "and sizes >= 0")
+    if model.labels_.ndim != 1 or (len(model.labels_) and not -1 <= model.labels_.min() <= model.labels_.max() < k):
+        raise PersistenceError(f"{root} is inconsistent: labels must be topic ids -1 .. {k - 1}")
+    for name in ("topic_embeddings_", "thresholds_", "classifier_coef_", "classifier_intercept_"):
+        value = getattr(model, name)  # a threshold of -inf: a topic without outliers
+        finite = np.where(value == -np.inf, 0, value) if name == "thresholds_" and value is not None else value
+        if value is not None and not np.isfinite(finite).all():
+            raise PersistenceError(f"{root} is malformed: {name.rstrip('_')} holds NaN or infinite values")
     if model.topic_embeddings_.ndim != 2 or model.topic_embeddings_.shape[0] != k or model.thresholds_.shape != (k,):
         raise PersistenceError(f"{root} is inconsistent: {k} topics but arrays of shape "
                                f"{model.topic_embeddings_.shape} and {model.thresholds_.shape}")
@@ -319,7 +337,7 @@ def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
     if model.unsaved_params_:
         warnings.warn(
             f"parameters {model.unsaved_params_} were Python objects and were not saved; defaults are used",
-            stacklevel=2,
+            stacklevel=4,
         )
     return model
 
@@ -346,7 +364,7 @@ def _embedding_name(model_id: Any) -> str | None:
 
 def _load_incremental(model: Any, root: Path, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """The partial_fit state of a version-2 directory; PersistenceError when it does not fit together."""
-    online = json.loads((root / "online.json").read_text(encoding="utf-8"))
+    online = schema.read_json(root / "online.json", schema.ONLINE, "online.json")
     missing = [a for a in _INCREMENTAL_ARRAYS if a not in arrays]
     if missing or not isinstance(online, dict) or not isinstance(online.get("words"), list) \
             or not isinstance(online.get("outlier_texts"), list):
