@@ -275,6 +275,7 @@ def load_model(path: str | os.PathLike[str], model_class: type) -> Any:
             warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=2)
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
+        params.setdefault("drop_filler_words", False)  # saved before filler words were dropped: same words
         model = model_class(**{k: v for k, v in params.items() if k in valid})
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
