@@ -213,8 +213,9 @@ class CurationMixin:
         X = self._embed(docs, idx, embeddings)
         kept = [t.label for t in self.topics_]
         self.labels_ = labels
-        init_state(self, [docs[i] for i in idx], X, labels[idx], self.centroid_sums_, self.centroid_counts_) \
-            if hasattr(self, "centroid_sums_") else None
+        sizes = np.array([max(t.size, 1) for t in self.topics_], dtype=np.int64)  # format-1 models have no sums
+        sums = getattr(self, "centroid_sums_", self.topic_embeddings_ * sizes[:, None])
+        init_state(self, [docs[i] for i in idx], X, labels[idx], sums, getattr(self, "centroid_counts_", sizes))
         self.topics_ = represent_topics(self, [docs[i] for i in idx], X, labels[idx])
         for t, lab in zip(self.topics_, kept):
             t.label = lab
