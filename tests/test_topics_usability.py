@@ -223,3 +223,30 @@ def test_dataframes_out_and_series_in(corpus, embeddings, fitted):
     assert (fitted.transform(series, embeddings=embeddings) == fitted.labels_).all()
     assert (TopicModel(random_state=42).fit(series, embeddings=embeddings).labels_ == fitted.labels_).all()
     assert sum(r["count"] for r in fitted.topics_per_class(pd.Series(corpus[1]))) == len(corpus[0])
+
+
+def test_bad_input_to_the_new_methods_is_a_typed_error(corpus, embeddings, fitted):
+    docs = corpus[0]
+    tm = copy.deepcopy(fitted)
+    bad = [
+        lambda: tm.merge_topics(docs[:10], [[0, 1]]),  # not the training documents
+        lambda: tm.merge_topics(docs, "0,1"),
+        lambda: tm.merge_topics(docs, [[0, len(tm.topics_)]]),
+        lambda: tm.set_topic_labels(["only one"]),
+        lambda: tm.set_topic_labels({"0": "World"}),
+        lambda: tm.set_topic_labels({0: "  "}),
+        lambda: tm.update_topics(docs, n_gram_range=2, embeddings=embeddings),
+        lambda: tm.update_topics(docs, n_gram_range=(2, 1), embeddings=embeddings),
+        lambda: tm.update_topics(docs, stop_words="klingon", embeddings=embeddings),
+        lambda: tm.update_topics(docs, topics=[0] * 3, embeddings=embeddings),
+        lambda: tm.update_topics(docs, top_n_words=0, embeddings=embeddings),
+        lambda: tm.reduce_outliers(docs, topics=[0, 1]),
+        lambda: tm.reduce_outliers(docs, threshold="high"),
+        lambda: tm.topics_over_time(list(range(len(docs))), bins="fortnight"),
+        lambda: tm.predict_proba(docs[:3], embeddings=embeddings[:2]),
+    ]
+    for i, call in enumerate(bad):
+        with pytest.raises(InputError):
+            call()
+    assert (tm.labels_ == fitted.labels_).all() and [t.words for t in tm.topics_] == [t.words for t in fitted.topics_]
+    assert tm.get_params() == fitted.get_params()  # a refused call changes nothing

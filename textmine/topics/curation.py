@@ -199,14 +199,24 @@ class CurationMixin:
                 raise InputError("pass either vectorizer or n_gram_range / stop_words, not both")
             from sklearn.feature_extraction.text import CountVectorizer
 
+            ok = n_gram_range is None or (isinstance(n_gram_range, (tuple, list)) and len(n_gram_range) == 2 and all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in n_gram_range)
+                and 1 <= n_gram_range[0] <= n_gram_range[1])
+            if not ok:
+                raise InputError(f"n_gram_range must be a pair (min_n, max_n) with 1 <= min_n <= max_n, got {n_gram_range!r}")
+
             vectorizer = CountVectorizer(ngram_range=tuple(n_gram_range or (1, 1)), token_pattern=TOKEN_PATTERN,
                                          stop_words="english" if stop_words is None else stop_words,
                                          min_df=2 if len(idx) >= 50 else 1)
+        if top_n_words is not None and (
+                isinstance(top_n_words, bool) or not isinstance(top_n_words, (int, np.integer)) or top_n_words < 1):
+            raise InputError(f"top_n_words must be an integer >= 1, got {top_n_words!r}")
         if vectorizer is not None:
+            from .terms import make_analyzer
+
+            make_analyzer(vectorizer, len(idx))[1]("check")  # InputError before anything changes
             self.vectorizer = vectorizer
         if top_n_words is not None:
-            if isinstance(top_n_words, bool) or not isinstance(top_n_words, (int, np.integer)) or top_n_words < 1:
-                raise InputError(f"top_n_words must be an integer >= 1, got {top_n_words!r}")
             self.top_n_words = int(top_n_words)
         if representation is not None:
             self.representation = representation
