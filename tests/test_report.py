@@ -86,8 +86,10 @@ def test_report_without_docs_precomputed_coords_and_sampling(news, tmp_path):
     from textmine.report import write_topic_report
 
     model, docs, gold, ids = news
-    bare = write_topic_report(model, tmp_path / "bare.html").read_text(encoding="utf-8")
+    bare = write_topic_report(model, tmp_path / "bare.html", plots=False).read_text(encoding="utf-8")
     assert "No document map" in bare and "Plotly.newPlot" not in bare and "<script" not in bare
+    plots = write_topic_report(model, tmp_path / "plots.html").read_text(encoding="utf-8")  # topic plots need no docs
+    assert "No document map" in plots and 'id="topic-words"' in plots and 'id="topic-map"' not in plots
     coords = np.random.default_rng(0).normal(size=(len(docs), 2))
     html = write_topic_report(model, tmp_path / "c.html", docs=docs, coords=coords, max_points=50,
                               keyword_sample=0).read_text(encoding="utf-8")

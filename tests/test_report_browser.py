@@ -52,6 +52,9 @@ def test_report_in_headless_chromium(chromium, tmp_path):
         ),
         "xss": "return (window.__xss === undefined) ? 'none' : String(window.__xss)",
         "tables": "return document.querySelectorAll('#topics tbody tr').length",
+        "figures": ("return ['topic-words', 'topic-heatmap', 'topic-tree'].map(function (id) {"
+                    " var el = document.getElementById(id);"
+                    " return el && el.data ? el.querySelectorAll('.main-svg').length : 0; })"),
     }
     shot = ARTIFACTS / "report.png"
     res = browser_check.check_html(out, screenshot=shot, browser=chromium[0], driver_path=chromium[1],
@@ -63,6 +66,8 @@ def test_report_in_headless_chromium(chromium, tmp_path):
     assert res["scripts"]["n_traces"] == len(traces)
     hover = res["scripts"]["hover"]
     assert hover and "hostile" in hover and "<img src=x" in hover  # shown as text, not executed
+    assert 'onerror="window' in hover and "&quot;" not in hover  # quotes shown as quotes (no double escaping)
+    assert all(n > 0 for n in res["scripts"]["figures"]), res["scripts"]["figures"]  # bar charts, heatmap, tree drawn
     assert res["scripts"]["xss"] == "none"
     assert res["scripts"]["tables"] == len(model.topics_) + int((model.labels_ == -1).any())
     assert res["title"] == "textmine topic report"

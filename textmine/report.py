@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DependencyError, InputError
+from .errors import InputError
+from .plots import plotly_js, plotly_source, report_figures
 
 __all__ = ["write_topic_report", "topic_metrics", "map_coordinates", "MAX_POINTS", "WEBGL_FROM"]
 
@@ -129,7 +130,7 @@ def _wrap(text: str, width: int = 60) -> str:
             line = f"{line} {word}" if line else word
     if line:
         lines.append(line)
-    return "<br>".join(html.escape(ln) for ln in lines)
+    return "<br>".join(html.escape(ln, quote=False) for ln in lines)  # plotly shows &quot; literally
 
 
 def _topic_name(topic: Any) -> str:
@@ -211,14 +212,6 @@ def _map_figure(
     config = {"responsive": True, "displaylogo": False, "scrollZoom": True, "showLink": False,
               "modeBarButtonsToRemove": ["sendDataToCloud"]}
     return {"data": traces, "layout": layout, "config": config, "trace_type": trace_type}
-
-
-def _plotly_js() -> str:
-    try:
-        from plotly.offline import get_plotlyjs
-    except ImportError:
-        raise DependencyError("the HTML report needs plotly: `pip install plotly`") from None
-    return get_plotlyjs()
 
 
 def _script_json(obj: Any) -> str:
@@ -324,6 +317,8 @@ def write_topic_report(
     max_points: int = MAX_POINTS,
     random_state: int | None = 42,
     force: bool = False,
+    plotly: str = "inline",
+    plots: bool = True,
 ) -> Path:
     """Write the interactive HTML report of a fitted topic model; returns the path.
 
@@ -355,10 +350,20 @@ def write_topic_report(
         Extra settings to list (input file, CLI options ...).
     max_points:
         At most this many documents are drawn (seeded random sample).
+    plotly:
+        Where the page gets plotly.js (about 4.8 MB): ``"inline"`` (default: one self-contained file that
+        works offline), ``"shared"`` (written once as ``plotly-<version>.min.js`` beside the report and
+        shared by every report in that folder: each report is then a few hundred KB) or ``"cdn"``
+        (loaded from cdn.plot.ly: smallest file, needs the internet to show the plots).
+    plots:
+        Add the topic-word bar charts, the topic similarity heatmap and the topic hierarchy
+        (:mod:`textmine.plots`) below the topic table.
     """
     from . import __version__
 
     model._check_fitted("topics_") if hasattr(model, "_check_fitted") else None
+    if plotly not in ("inline", "shared", "cdn"):
+        raise InputError(f"plotly must be 'inline', 'shared' or 'cdn', got {plotly!r:.60}")
     out = Path(path).expanduser()
     if out.exists() and not force:
         raise InputError(f"report {out} already exists; pass force=True (--force) to overwrite it")
@@ -420,11 +425,11 @@ def write_topic_report(
         hover = []
         for i in sel:
             t = int(assigned[i])
-            head = f"<b>{html.escape(id_list[i])}</b> · " + (
-                "outlier" if t < 0 else f"topic {t}: {html.escape(names.get(t, ''))}"
+            head = f"<b>{html.escape(id_list[i], quote=False)}</b> · " + (
+                "outlier" if t < 0 else f"topic {t}: {html.escape(names.get(t, ''), quote=False)}"
             )
             if gold_labels is not None:
-                head += f"<br><i>gold: {html.escape(str(gold_labels[i]))}</i>"
+                head += f"<br><i>gold: {html.escape(str(gold_labels[i]), quote=False)}</i>"
             body = _wrap(docs_list[i]) if docs_list[i].strip() else "<i>(empty document)</i>"
             hover.append(f"{head}<br>{body}")
         figure = _map_figure(C, assigned[sel], hover, topics)
@@ -525,6 +530,9 @@ def write_topic_report(
         ("platform", f"{platform.system()} {platform.machine()}"),
     ]
 
+    extra = report_figures(model, topics) if plots else []
+    plotly_src = plotly_source(plotly, out.parent) if (figure is not None or extra) else None
+
     from jinja2 import Environment
 
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -545,7 +553,10 @@ def write_topic_report(
         headline=headline,
         has_map=figure is not None,
         figure_json=Markup(_script_json({k: figure[k] for k in ("data", "layout", "config")})) if figure else "",
-        plotly_js=Markup(_plotly_js()) if figure else "",
+        plotly_js=Markup(plotly_js()) if (figure is not None or extra) and plotly_src is None else "",
+        plotly_src=plotly_src,
+        figures=[{"id": f["id"], "title": f["title"]} for f in extra],
+        figures_json=Markup(_script_json([{"id": f["id"], "data": f["data"], "layout": f["layout"]} for f in extra])),
         keyword_rows=keyword_rows,
         keyword_method=keyword_method,
         metrics=metric_rows,

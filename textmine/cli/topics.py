@@ -56,6 +56,12 @@ def topics_cmd(
         Optional[Path],
         typer.Option("--report", metavar="FILE.html", help="Write a self-contained interactive HTML report."),
     ] = None,
+    report_plotly: Annotated[
+        str,
+        typer.Option("--report-plotly", metavar="inline|shared|cdn",
+                     help="Where the report gets plotly.js: inline (self-contained, ~5 MB), shared (one "
+                          "plotly-<version>.min.js beside the report, reused by every report there) or cdn."),
+    ] = "inline",
     output: Annotated[
         Optional[Path],
         typer.Option("--output", "-o", metavar="FILE", help="Write each document's topic to .jsonl/.csv/.parquet."),
@@ -83,6 +89,8 @@ def topics_cmd(
     check_output(output, force)
     check_model_dir(save, force)
     check_report(report, force)
+    if report_plotly not in ("inline", "shared", "cdn"):
+        raise typer.BadParameter("must be inline, shared or cdn", param_hint="--report-plotly")
     from ..io import read_corpus
 
     corpus = read_corpus(input, field=field, id_field=id_field, label_field=label_field, fmt=fmt)
@@ -112,6 +120,7 @@ def topics_cmd(
                 metrics=metrics or None,
                 settings={"input": corpus.source, "n_topics": str(k), "seed": seed, "llm": llm if label else None},
                 force=force,
+                plotly=report_plotly,
             )
     if output is not None:
         from ..io import write_records

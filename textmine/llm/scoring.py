@@ -27,14 +27,18 @@ True
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ..errors import LLMOutputError, ModelLoadError
+from .loading import _LOAD_LOCK, _log_tail, _quiet
 from .segments import common_prefix, reusable_prefix
+from .task_prompt import check_text
 
-__all__ = ["ContinuationScorer", "log_softmax_at", "logsumexp"]
+__all__ = ["ContinuationScorer", "log_softmax_at", "logsumexp", "score_continuations", "continuation_scorer"]
 
 
 def logsumexp(logits: np.ndarray) -> float:
@@ -195,3 +199,65 @@ class ContinuationScorer:
                     at += len(c) - 1
                     out[j] = np.concatenate([out[j], [log_softmax_at(r, t) for r, t in zip(rows, c[1:])]])
             return out
+
+
+# ---------------------------------------------------------------------- the LLM's glue
+
+
+def continuation_scorer(llm: Any) -> ContinuationScorer:
+    """The :class:`ContinuationScorer` of ``llm``'s loaded model (built once per loaded model)."""
+    L = llm._llama
+    scorer = getattr(L, "_textmine_scorer", None)
+    if scorer is None:
+        with _LOAD_LOCK, _quiet() as log:
+            scorer = getattr(L, "_textmine_scorer", None)
+            if scorer is None:
+                try:
+                    scorer = ContinuationScorer(L, n_batch=max(512, llm.n_batch))
+                except RuntimeError as exc:
+                    raise ModelLoadError(f"{exc} ({_log_tail(log, 300)})") from None
+                L._textmine_scorer = scorer
+    return scorer
+
+
+def score_continuations(
+    llm: Any,
+    instruction: str,
+    text: str,
+    continuations: Sequence[str],
+    *,
+    answer_prefix: str = "",
+    max_doc_tokens: int | None = None,
+) -> list[Any]:
+    """What ``LLM.score_continuations`` runs: the task prompt (no examples) + ``answer_prefix``, then
+    the log-probabilities of each continuation's tokens, as float64 arrays in the caller's order."""
+    instruction = check_text("instruction", instruction)
+    answer_prefix = check_text("answer_prefix", answer_prefix)
+    text = llm._document_text(text)
+    conts = [llm.tokenize(check_text("continuation", c)) for c in continuations]
+    if not conts:
+        return []
+    if max_doc_tokens is not None:
+        text = llm.truncate(text, int(max_doc_tokens))
+    longest = max(len(c) for c in conts) + len(llm.tokenize(answer_prefix)) + 2
+    _, toks = llm.build_prompt(instruction, text, [], longest)
+    split = llm.prefix_length(instruction, [], toks)
+    if answer_prefix:  # after a completion prompt's "Answer:" the answer starts with a space (LLM._answer_shape)
+        toks = toks + llm.tokenize(llm._answer_shape("string").lead + answer_prefix, special=False)
+    # one canonical order (sorted unique token lists): the batches, and so the values, are a
+    # function of the set of continuations, whatever order or repetitions the caller gives
+    unique = sorted(set(map(tuple, conts)))
+    with llm._lock:
+        scorer = llm._scorer()
+        t0 = time.perf_counter()
+        with _quiet() as log:
+            try:
+                scored = dict(zip(unique, scorer.score(toks, unique, split)))
+            except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
+                tail = _log_tail(log, 400)
+                raise LLMOutputError(
+                    f"llama.cpp scoring failed with {llm.model_id}: {exc}" + (f" ({tail})" if tail else "")
+                ) from None
+        llm._stats["seconds"] += time.perf_counter() - t0
+        llm._stats["prompt_tokens"] += len(toks)
+    return [np.asarray(scored[tuple(c)], dtype=np.float64) for c in conts]

@@ -40,6 +40,8 @@ from .curation import CurationMixin
 from .discovery import Discovery
 from .embedding import embed_documents, embed_texts
 from .guided import check_zero_shot_topics
+from .interop import BertopicMixin
+from .views import PlotsMixin
 from .params import check_params, min_topic_size
 from .represent import MAX_DOC_CHARS, represent_topics
 from .topic import Topic
@@ -49,7 +51,7 @@ __all__ = ["Topic", "TopicModel", "cosine_similarities", "assign", "threshold_la
 log = logging.getLogger("textmine.topics")
 
 
-class TopicModel(CurationMixin, TextmineEstimator):
+class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
     """Embedding-based topic model with one deterministic inference path.
 
     Parameters
