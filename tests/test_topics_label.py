@@ -98,7 +98,7 @@ def test_rejected_answers_fall_back_to_the_top_words(llm):
     labeler = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
                            n_phrases=0)
     labels = labeler.label(TOPICS[1:2])
-    assert labels == ["hockey, game, team"]
+    assert labels == ["Hockey / Game / Team"]  # the top words as a label (textmine.topics.naming)
     assert labeler.fallbacks_ == [1]
     # asked with docs, without docs: both rejected (no key phrases to leave out)
     assert [reason for _, reason in labeler.rejected_[1]] == ["generic word", "generic word"]

@@ -38,7 +38,9 @@ def _go() -> Any:
 def _name(t: Any, n: int = 3) -> str:
     if getattr(t, "label", None):
         return f"{t.id}: {t.label}"
-    return f"{t.id}: " + ", ".join(w for w, _ in list(t.words)[:n])
+    from .topics.naming import fallback_label  # top words without stop words, as a label
+
+    return f"{t.id}: {fallback_label(t, n)}"
 
 
 def _topics(model: Any, topics: Sequence[int] | None, top_n_topics: int | None) -> list[Any]:

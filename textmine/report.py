@@ -134,7 +134,9 @@ def _wrap(text: str, width: int = 60) -> str:
 
 
 def _topic_name(topic: Any) -> str:
-    return topic.label or ", ".join(w for w, _ in list(topic.words)[:3]) or f"topic {topic.id}"
+    from .topics.naming import fallback_label
+
+    return topic.label or fallback_label(topic)
 
 
 def _map_figure(

@@ -26,15 +26,36 @@ from .embedding import embed_texts, require_embedder
 from .represent import class_tfidf, ctfidf_idf
 from .terms import TermCounts, make_analyzer, vocabulary_mask
 
-__all__ = ["topic_info", "find_topics", "hierarchy", "topics_per_class", "topics_over_time", "period_words"]
+__all__ = ["topic_info", "topic_frame", "find_topics", "hierarchy", "topics_per_class", "topics_over_time", "period_words"]
 
 
 def topic_info(model: Any) -> list[dict[str, Any]]:
-    """One row per topic: id, size, name, label, top 10 words (plus an outlier row with id -1)."""
-    rows = [{"id": -1, "size": int((model.labels_ == -1).sum()), "name": "outliers", "label": None, "words": []}]
+    """One row per topic: id, size, name, label, top 10 words (plus an outlier row with id -1), and for
+    :func:`topic_frame`: ``bertopic_name`` (``"3_oil_prices_stocks_profit"``), ``display_label`` (the label,
+    else :func:`~textmine.topics.naming.fallback_label`) and the representative documents."""
+    from .naming import fallback_label
+
+    rows = [{"id": -1, "size": int((model.labels_ == -1).sum()), "name": "outliers", "label": None, "words": [],
+             "bertopic_name": "-1_outliers", "display_label": "Outliers", "representative_docs": []}]
     for t in model.topics_:
-        rows.append({"id": t.id, "size": t.size, "name": t.name, "label": t.label, "words": t.top_words(10)})
+        rows.append({"id": t.id, "size": t.size, "name": t.name, "label": t.label, "words": t.top_words(10),
+                     "bertopic_name": "_".join([str(t.id), *t.top_words(4)]),
+                     "display_label": t.label or fallback_label(t),
+                     "representative_docs": list(t.representative_docs)})
     return rows
+
+
+def topic_frame(model: Any) -> Any:
+    """:func:`topic_info` as a pandas DataFrame with BERTopic's columns: Topic, Count, Name (BERTopic's
+    ``id_word_word_word_word``), Label (the label, else the fallback label), Representation (top 10 words),
+    Representative_Docs."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [{"Topic": r["id"], "Count": r["size"], "Name": r["bertopic_name"], "Label": r["display_label"],
+          "Representation": r["words"], "Representative_Docs": r["representative_docs"]} for r in topic_info(model)],
+        columns=["Topic", "Count", "Name", "Label", "Representation", "Representative_Docs"],
+    )
 
 
 def find_topics(model: Any, query: str, top_n: int = 5) -> list[tuple[int, float]]:
@@ -84,11 +105,13 @@ def topics_over_time(
     timestamps: Sequence[Any],
     labels: Sequence[int] | None = None,
     *,
-    bins: int | None = None,
+    bins: int | str | None = None,
     docs: Sequence[str] | None = None,
     n_words: int = 10,
 ) -> list[dict[str, Any]]:
-    """Topic counts per time stamp (or per equal-width bin of numeric stamps when ``bins`` is given).
+    """Topic counts per time stamp, per equal-width bin (``bins`` an integer; numeric or datetime stamps,
+    the bin start as the period) or per calendar period of datetime stamps (``bins`` one of :data:`PERIODS`,
+    readable labels from :func:`calendar_periods`).
 
     Rows ``{"time", "topic", "count"}``. With ``docs`` (the training documents, or the documents
     ``labels`` belong to) every row also gets ``"words"``: the topic's top ``n_words`` c-TF-IDF
@@ -102,19 +125,27 @@ def topics_over_time(
     ts = list(timestamps)
     if len(ts) != len(lab):
         raise InputError(f"timestamps has {len(ts)} entries but there are {len(lab)} documents")
-    if bins is not None:
+    dates = as_datetimes(ts)
+    if isinstance(bins, str):
+        if dates is None:
+            raise InputError(f'bins={bins!r} (a calendar period) needs datetime timestamps')
+        ts = calendar_periods(dates, bins)
+    elif bins is not None:
         if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-            raise InputError(f"bins must be an integer >= 1 or None, got {bins!r}")
+            raise InputError(f"bins must be an integer >= 1, a calendar period {PERIODS} or None, got {bins!r}")
         try:
-            v = np.asarray(ts, dtype=float)
+            v = dates.astype(np.int64).astype(float) if dates is not None else np.asarray(ts, dtype=float)
         except (TypeError, ValueError):
-            raise InputError("bins needs numeric timestamps") from None
+            raise InputError("bins needs numeric or datetime timestamps") from None
         if len(v) and not np.isfinite(v).all():
             raise InputError("timestamps must be finite numbers when bins is given")
         if len(v):
             edges = np.linspace(v.min(), v.max(), int(bins) + 1)
             which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
             ts = [float(edges[b]) for b in which]
+            if dates is not None:  # the bin start as a readable date (minutes when bins are shorter than a day)
+                unit = "D" if len(edges) < 2 or edges[1] - edges[0] >= 86400e9 else "m"
+                ts = [str(np.datetime64(int(x), "ns").astype(f"datetime64[{unit}]")).replace("T", " ") for x in ts]
     words_of: dict[tuple[Any, int], list[str]] = {}
     if docs is not None:
         docs = as_documents(docs, allow_empty_corpus=True)
@@ -137,6 +168,54 @@ def topics_over_time(
                 row["words"] = words_of.get((tval, int(t)), [])
             rows.append(row)
     return rows
+
+#: calendar periods of ``topics_over_time(bins=...)`` for datetime stamps
+PERIODS = ("year", "quarter", "month", "week", "day", "hour")
+
+
+def as_datetimes(ts: list[Any]) -> np.ndarray | None:
+    """``datetime64[ns]`` of the stamps when they are datetimes (``datetime``, ``date``, numpy
+    ``datetime64``, pandas ``Timestamp``; time zones converted to UTC), else ``None``."""
+    import datetime as dt
+
+    if not ts or not all(isinstance(x, (dt.date, np.datetime64)) for x in ts):
+        return None
+    out = []
+    for x in ts:
+        if isinstance(x, dt.datetime) and x.tzinfo is not None:
+            x = x.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if hasattr(x, "to_datetime64"):
+            x = x.to_datetime64()
+        out.append(np.datetime64(x, "ns"))
+    arr = np.array(out, dtype="datetime64[ns]")
+    if np.isnat(arr).any():
+        raise InputError("timestamps must not be missing (NaT)")
+    return arr
+
+
+def calendar_periods(dates: np.ndarray, period: str) -> list[str]:
+    """The readable calendar period of each date: "2004", "2004-Q3", "2004-07", "2004-W27", "2004-07-05",
+    "2004-07-05 13:00" (they sort in time order)."""
+    p = period.lower()
+    if p not in PERIODS:
+        raise InputError(f"bins={period!r}: a calendar period must be one of {PERIODS}")
+    if p == "year":
+        return [str(d) for d in dates.astype("datetime64[Y]")]
+    if p == "quarter":
+        m = dates.astype("datetime64[M]").astype(np.int64)
+        return [f"{1970 + x // 12}-Q{x % 12 // 3 + 1}" for x in m.tolist()]
+    if p == "month":
+        return [str(d) for d in dates.astype("datetime64[M]")]
+    if p == "week":
+        out = []
+        for d in dates.astype("datetime64[D]").astype(object):
+            y, w, _ = d.isocalendar()
+            out.append(f"{y}-W{w:02d}")
+        return out
+    if p == "day":
+        return [str(d) for d in dates.astype("datetime64[D]")]
+    return [str(d).replace("T", " ") + ":00" for d in dates.astype("datetime64[h]")]
+
 
 def period_words(
     model: Any, docs: list[str], lab: np.ndarray, ts: list[Any], n_words: int

@@ -9,8 +9,10 @@ disk by the LLM layer.
 
 Every answer is checked (:func:`label_problem`): a stop word, a number, a
 generic word ("Best", "Growth", "Team") or a copy of a document's first words
-is rejected; the topic is asked again without documents, then without key phrases, then
-falls back to its top words (``fallbacks_``).
+is rejected, and so are a list of four or more comma-separated words and an answer cut off after a
+stop word ("Bryant, Kobe, assault, dna, sexual, the"); the topic is asked again without documents,
+then without key phrases, then falls back to a label made of its top words without stop words
+(:func:`~textmine.topics.naming.fallback_label`, e.g. "Kobe Bryant / Assault / DNA"; ``fallbacks_``).
 
 Labels are made unique across topics (BERTopic issue #1341): when two topics
 get the same label (case-insensitive), the larger topic keeps it and the
@@ -72,6 +74,8 @@ GENERIC_WORDS = frozenset(
 
 #: a label of at least this many words found among a document's first words is a copy of the document
 MIN_COPY_WORDS = 4
+#: an answer with this many commas is a word list (the keywords copied back), not a label
+MAX_LIST_COMMAS = 3
 _QUESTION_WORDS = frozenset({"how", "what", "why", "where", "when", "which", "who", "can", "does", "should"})
 _TRIM = re.compile(r"^[\s\"'`*#:\-]+|[\s\"'`*#:.\-]+$")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -91,7 +95,8 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     """Why ``label`` does not name a topic, or ``None`` when it is acceptable.
 
     Rejected: an empty label, a number (no letters), a label made only of stop words and
-    :data:`GENERIC_WORDS`, a question, and a copy of the first words of one of ``docs``
+    :data:`GENERIC_WORDS`, a question, a word list (:data:`MAX_LIST_COMMAS` commas or more), an
+    answer whose last word is a stop word (cut off by the length limit), and a copy of the first words of one of ``docs``
     (:data:`MIN_COPY_WORDS` words or more found together among a document's first words; shorter
     labels such as "Hibernate mapping" often open a StackOverflow title and are fine).
 
@@ -101,6 +106,8 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     'copy of a document'
     >>> label_problem("How do I make the dough?")
     'question'
+    >>> label_problem("Bryant, Kobe, assault, dna, sexual, the"), label_problem("Sexual assault of the")
+    ('word list', 'cut off')
     >>> label_problem("Ice hockey") is None
     True
     """
@@ -122,6 +129,10 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
             head = _norm_words(d)[: n + 2]
             if any(head[i : i + n] == words for i in range(len(head) - n + 1)):
                 return "copy of a document"
+    if label.count(",") >= MAX_LIST_COMMAS:
+        return "word list"
+    if n >= 2 and words[-1] in stop:
+        return "cut off"
     return None
 
 
@@ -270,8 +281,9 @@ class TopicLabeler:
 
     @staticmethod
     def _fallback(topic: Any) -> str:
-        words = [w for w, _ in topic.words[:3]]
-        return ", ".join(words) if words else f"Topic {topic.id}"
+        from .naming import fallback_label
+
+        return fallback_label(topic)
 
     # ------------------------------------------------------------------ labelling
 

@@ -42,7 +42,7 @@ from .terms import TermCounts
 if TYPE_CHECKING:  # pragma: no cover
     from .model import TopicModel
 
-__all__ = ["merge_models", "reduce_topics"]
+__all__ = ["merge_models", "reduce_topics", "merge_groups"]
 
 
 def merge_models(models: Sequence[Any], min_similarity: float = 0.7, *, model_class: type | None = None) -> TopicModel:
@@ -152,8 +152,17 @@ def reduce_topics(
     idx = np.flatnonzero([not is_blank(d) for d in docs])
     X = embed_for(model, docs, idx, embeddings, "reduce_topics")
     sizes = np.array([max(t.size, 1) for t in model.topics_], dtype=np.float64)
+    owner = merge_clusters(model.topic_embeddings_ * sizes[:, None], sizes, target=int(n_topics), threshold=None)
+    merge_groups(model, docs, idx, X, owner)
+    return model
+
+
+def merge_groups(model: TopicModel, docs: list[str], idx: np.ndarray, X: np.ndarray, owner: np.ndarray) -> dict[int, int]:
+    """Merge the topics of ``model`` that share an ``owner`` value (one per topic) and learn the rule again on
+    the training documents ``docs`` (``idx``: the non-blank ones, ``X`` their embeddings). Returns
+    ``{old id: new id}`` of the topics that were not merged with another (merged topics lose their label)."""
+    sizes = np.array([max(t.size, 1) for t in model.topics_], dtype=np.float64)
     sums = model.topic_embeddings_ * sizes[:, None]
-    owner = merge_clusters(sums, sizes, target=int(n_topics), threshold=None)
     groups = np.unique(owner)
     centroids = unit_rows(np.stack([sums[owner == g].sum(axis=0) for g in groups]))
     teach = None
@@ -184,7 +193,12 @@ def reduce_topics(
     group_sums = np.stack([sums[owner == g].sum(axis=0) for g in groups])
     group_sizes = np.array([int(sizes[owner == g].sum()) for g in groups], dtype=np.int64)
     init_state(model, texts, X, labels, group_sums[keep], group_sizes[keep])
+    single = {}
+    for new_id, g in enumerate(groups[keep]):
+        members = np.flatnonzero(owner == g)
+        if len(members) == 1:
+            single[int(members[0])] = new_id
     model.topics_ = represent_topics(model, texts, X, labels)
     for t, name in names.items():
         model.topics_[t].label = name
-    return model
+    return single

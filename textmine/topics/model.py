@@ -37,6 +37,7 @@ from .._validation import as_documents, is_blank
 from ..errors import EmptyCorpusError, InputError
 from . import analysis, merge, online, persist
 from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, threshold_labels, unit_rows
+from .curation import CurationMixin
 from .discovery import Discovery
 from .embedding import embed_documents, embed_for, embed_texts
 from .guided import check_zero_shot_topics
@@ -51,7 +52,7 @@ __all__ = ["Topic", "TopicModel", "cosine_similarities", "assign", "threshold_la
 log = logging.getLogger("textmine.topics")
 
 
-class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
+class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
     """Embedding-based topic model with one deterministic inference path.
 
     Parameters
@@ -94,6 +95,9 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         square-root the term frequencies in c-TF-IDF (BERTopic's option of the same name), so words
         frequent everywhere ("people", "use") stop topping many topics. On 20 Newsgroups it raised
         diversity from 0.71 to 0.90 and NPMI from 0.373 to 0.399 (see docs/benchmarks.md).
+    drop_filler_words:
+        leave out of the topic words the words every topic uses at an even rate ("said", "people", "edu";
+        :func:`~textmine.topics.terms.filler_mask`; docs/benchmarks/topic_filler.md).
     n_representative_docs:
         example documents kept per topic (diverse, close to the centroid).
     labeler:
@@ -122,6 +126,10 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         streaming updates move centroids but cannot retrain a classifier.
         Either way a document is an outlier when its similarity to its topic's centroid is below
         the topic's threshold.
+    transform_output:
+        what ``transform`` / ``fit_transform`` return: ``"labels"`` (default) topic ids, as
+        :meth:`predict`; ``"proba"`` the ``(n_docs, n_topics)`` :meth:`predict_proba` matrix, a feature
+        matrix for ``make_pipeline(TopicModel(transform_output="proba"), LogisticRegression())``.
     random_state:
         seed for UMAP / k-means; the same seed gives the same topics.
     verbose:
@@ -174,12 +182,14 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         outlier_threshold: float | None = None,
         top_n_words: int = 25,
         reduce_frequent_words: bool = True,
+        drop_filler_words: bool = True,
         n_representative_docs: int = 3,
         labeler: Any = None,
         seed_topics: list[list[str]] | None = None,
         zero_shot_topics: list[str] | None = None,
         zero_shot_min_similarity: float = 0.15,
         assignment: str = "classifier",
+        transform_output: str = "labels",
         random_state: int | None = None,
         verbose: bool = False,
     ):
@@ -195,12 +205,14 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         self.outlier_threshold = outlier_threshold
         self.top_n_words = top_n_words
         self.reduce_frequent_words = reduce_frequent_words
+        self.drop_filler_words = drop_filler_words
         self.n_representative_docs = n_representative_docs
         self.labeler = labeler
         self.seed_topics = seed_topics
         self.zero_shot_topics = zero_shot_topics
         self.zero_shot_min_similarity = zero_shot_min_similarity
         self.assignment = assignment
+        self.transform_output = transform_output
         self.random_state = random_state
         self.verbose = verbose
 
@@ -306,22 +318,17 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         return embed_for(self, docs, idx, embeddings, what)
 
     def transform(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``."""
-        self._check_fitted("topic_embeddings_")
-        docs = as_documents(docs, allow_empty_corpus=True)
-        blank = np.array([is_blank(d) for d in docs], dtype=bool)
-        idx = np.flatnonzero(~blank)
-        out = np.full(len(docs), -1, dtype=np.int64)
-        if len(idx) == 0 or len(self.topic_embeddings_) == 0:
-            if embeddings is not None:
-                self._embed(docs, idx, embeddings)
-            return out
-        labels, _ = assign_fitted(self, self._embed(docs, idx, embeddings))
-        out[idx] = labels
-        return out
+        """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``;
+        with ``transform_output="proba"`` the :meth:`predict_proba` matrix instead."""
+        if self.transform_output == "proba":
+            return self.predict_proba(docs, embeddings=embeddings)
+        if self.transform_output != "labels":
+            raise InputError(f'transform_output must be "labels" or "proba", got {self.transform_output!r}')
+        return self.predict(docs, embeddings=embeddings)
 
     def fit_transform(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        return self.fit(docs, embeddings=embeddings).labels_.copy()
+        self.fit(docs, embeddings=embeddings)
+        return self.labels_.copy() if self.transform_output == "labels" else self.transform(docs, embeddings=embeddings)
 
     def similarities(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of each document to each topic centroid, shape (n_docs, n_topics); blank rows are 0."""
@@ -346,10 +353,11 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
             raise InputError(f"no topic {topic_id}; ids run from 0 to {len(self.topics_) - 1}")
         return self.topics_[int(topic_id)]
 
-    def get_topic_info(self) -> list[dict[str, Any]]:
-        """One row per topic: id, size, name, label, top 10 words (plus an outlier row with id -1)."""
+    def get_topic_info(self, as_frame: bool = False) -> Any:
+        """One row per topic (plus an outlier row with id -1): dicts with id, size, name, label, top 10 words;
+        ``as_frame=True``: a pandas DataFrame with BERTopic's columns (:func:`.analysis.topic_frame`)."""
         self._check_fitted("topics_")
-        return analysis.topic_info(self)
+        return analysis.topic_frame(self) if as_frame else analysis.topic_info(self)
 
     def find_topics(self, query: str, top_n: int = 5) -> list[tuple[int, float]]:
         """Topics most similar to a free-text query: [(topic id, cosine similarity), ...]."""
@@ -366,15 +374,6 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         self._check_fitted("topic_embeddings_")
         return merge.reduce_topics(self, docs, n_topics, embeddings=embeddings)
 
-    def hierarchy(self, method: str = "average") -> dict[str, Any]:
-        """Hierarchical clustering of the topic centroids (scipy linkage, cosine distance).
-
-        Returns ``{"linkage": (n_topics-1, 4) array, "labels": [topic names]}``, ready for
-        ``scipy.cluster.hierarchy.dendrogram(linkage, labels=labels)``.
-        """
-        self._check_fitted("topic_embeddings_")
-        return analysis.hierarchy(self, method)
-
     def topics_per_class(self, classes: Sequence[Any], labels: Sequence[int] | None = None) -> list[dict[str, Any]]:
         """Counts of topics within each class: rows ``{"class", "topic", "count", "share"}``.
 
@@ -382,26 +381,6 @@ class TopicModel(BertopicMixin, PlotsMixin, TextmineEstimator):
         """
         self._check_fitted("labels_")
         return analysis.topics_per_class(self, classes, labels)
-
-    def topics_over_time(
-        self,
-        timestamps: Sequence[Any],
-        labels: Sequence[int] | None = None,
-        *,
-        bins: int | None = None,
-        docs: Sequence[str] | None = None,
-        n_words: int = 10,
-    ) -> list[dict[str, Any]]:
-        """Topic counts per time stamp (or per equal-width bin of numeric stamps when ``bins`` is given).
-
-        Rows ``{"time", "topic", "count"}``. With ``docs`` (the training documents, or the documents
-        ``labels`` belong to) every row also gets ``"words"``: the topic's top ``n_words`` c-TF-IDF
-        words *within that period* -- the counts of the period's documents of the topic, weighted by
-        the idf of the whole corpus (BERTopic's ``topics_over_time`` without its tuning options).
-        The outlier rows (topic -1) get no words.
-        """
-        self._check_fitted("labels_")
-        return analysis.topics_over_time(self, timestamps, labels, bins=bins, docs=docs, n_words=n_words)
 
     # ------------------------------------------------------------------ labels, persistence, report
 

@@ -279,6 +279,7 @@ def _load_model(root: Path, model_class: type) -> Any:
             warnings.warn(f"ignoring unknown saved parameters {sorted(unknown)}", stacklevel=4)
         # models saved before the assignment parameter existed assigned by nearest centroid
         params.setdefault("assignment", "centroid")
+        params.setdefault("drop_filler_words", False)  # saved before filler words were dropped: same words
         model = model_class(**{k: v for k, v in params.items() if k in valid})
         try:
             check_params(model)

@@ -217,11 +217,13 @@ def topic_words(
     top_n_words: int,
     reduce_frequent_words: bool,
     embed_words: Callable[[Sequence[str]], np.ndarray],
+    drop_filler_words: bool = False,
 ) -> dict[int, WordList]:
-    """Words of every topic from its word counts (a ``TermCounts``): c-TF-IDF candidates, then the representation."""
+    """Words of every topic from its word counts (a ``TermCounts``): c-TF-IDF candidates (without corpus-level
+    filler words when ``drop_filler_words``, :func:`~textmine.topics.terms.filler_mask`), then the representation."""
     n_topics = len(centroids)
     candidates = term_counts.candidates(vectorizer, n_candidates=max(30, top_n_words),
-                                        reduce_frequent_words=reduce_frequent_words)
+                                        reduce_frequent_words=reduce_frequent_words, drop_filler=drop_filler_words)
     if not any(candidates.values()):
         return {t: [] for t in range(n_topics)}
     rep = make_representation(representation)
@@ -235,6 +237,7 @@ def model_topic_words(model: Any) -> dict[int, WordList]:
         model.term_counts_, model.topic_embeddings_, vectorizer=model.vectorizer,
         representation=model.representation, top_n_words=model.top_n_words,
         reduce_frequent_words=model.reduce_frequent_words, embed_words=word_embedder(model.embedding_model),
+        drop_filler_words=getattr(model, "drop_filler_words", False),
     )
 
 
