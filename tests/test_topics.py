@@ -280,7 +280,7 @@ def test_not_fitted_clone_and_helpers(corpus, fitted):
     assert c.get_params() == fitted.get_params() and not hasattr(c, "labels_")
     hits = fitted.find_topics("oil prices and the economy", top_n=3)
     assert len(hits) == 3 and hits[0][1] >= hits[1][1] >= hits[2][1]
-    info = fitted.get_topic_info()
+    info = fitted.get_topic_info(as_frame=False)
     assert info[0]["id"] == -1 and len(info) == len(fitted.topics_) + 1
     h = fitted.hierarchy()
     assert h["linkage"].shape == (len(fitted.topics_) - 1, 4)

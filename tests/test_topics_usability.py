@@ -135,7 +135,7 @@ def test_curation_merge_labels_update_outliers_and_save(corpus, embeddings, fitt
     tm = copy.deepcopy(fitted)
     k = len(tm.topics_)
     tm.set_topic_labels({0: "World news", 3: "Markets"})
-    assert tm.topics_[0].label == "World news" and tm.get_topic_info()[1]["label"] == "World news"
+    assert tm.topics_[0].label == "World news" and tm.get_topic_info(as_frame=False)[1]["label"] == "World news"
     with pytest.raises(InputError):
         tm.set_topic_labels({k: "nope"})
     # merge the two smallest topics; the others keep their labels
@@ -206,9 +206,9 @@ def test_topic_tree_is_text(fitted):
 def test_dataframes_out_and_series_in(corpus, embeddings, fitted):
     import pandas as pd
 
-    rows = fitted.get_topic_info()
-    assert isinstance(rows, list) and rows[0]["id"] == -1  # the default stays a list of dicts
-    frame = fitted.get_topic_info(as_frame=True)
+    rows = fitted.get_topic_info(as_frame=False)
+    assert isinstance(rows, list) and rows[0]["id"] == -1  # the list of dicts of earlier versions
+    frame = fitted.get_topic_info()  # a DataFrame, as BERTopic's
     assert list(frame.columns) == ["Topic", "Count", "Name", "Label", "Representation", "Representative_Docs"]
     assert frame["Topic"].tolist() == [r["id"] for r in rows] and frame["Count"].sum() == len(corpus[0])
     assert frame["Name"].iloc[1].startswith("0_") and all(isinstance(x, str) and x for x in frame["Label"])

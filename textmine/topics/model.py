@@ -353,9 +353,9 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
             raise InputError(f"no topic {topic_id}; ids run from 0 to {len(self.topics_) - 1}")
         return self.topics_[int(topic_id)]
 
-    def get_topic_info(self, as_frame: bool = False) -> Any:
-        """One row per topic (plus an outlier row with id -1): dicts with id, size, name, label, top 10 words;
-        ``as_frame=True``: a pandas DataFrame with BERTopic's columns (:func:`.analysis.topic_frame`)."""
+    def get_topic_info(self, as_frame: bool = True) -> Any:
+        """One row per topic plus an outlier row (-1): a pandas DataFrame with BERTopic's columns
+        (:func:`.analysis.topic_frame`); ``as_frame=False``: dicts with id, size, name, label, top 10 words."""
         self._check_fitted("topics_")
         return analysis.topic_frame(self) if as_frame else analysis.topic_info(self)
 
