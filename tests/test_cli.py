@@ -377,7 +377,8 @@ def test_demo_shows_real_keywords_and_llm_labels(tmp_path):
     report = tmp_path / "demo.html"
     res = run("demo", "--report", report)
     kw_rows = table_rows(res.stdout, "id")
-    assert len(kw_rows) == 5 and all(len(r[2].split(", ")) == 5 for r in kw_rows), res.stdout
+    # top 5, fewer when a short document has fewer phrases with a positive score (no padding with unrelated ones)
+    assert len(kw_rows) == 5 and all(3 <= len(r[2].split(", ")) <= 5 for r in kw_rows), res.stdout
     assert "galaxy" in kw_rows[0][2] or "telescope" in kw_rows[0][2]
     topics = table_rows(res.stdout, "topic")
     assert len(topics) == 5, res.stdout  # the five themes of the sample corpus
