@@ -158,8 +158,10 @@ def clean_f1(n: int) -> dict:
     m = evaluate_keyphrases(pred, [r["keyphrases"] for r in recs])
     m = {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
     m["seconds"] = round(time.perf_counter() - t0, 1)
+    m["injection_suspected"] = ex.stats_.get("injection_suspected")  # None before the defence
     m["keywords"] = [_kw_texts(p) for p in pred]
-    print(f"clean F1 (Inspec test, first {n}): F1@5 {m['F1@5']:.4f}  F1@10 {m['F1@10']:.4f}  ({m['seconds']} s)")
+    print(f"clean F1 (Inspec test, first {n}): F1@5 {m['F1@5']:.4f}  F1@10 {m['F1@10']:.4f}  "
+          f"flagged {m['injection_suspected']}  ({m['seconds']} s)")
     return m
 
 
