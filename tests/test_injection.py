@@ -114,3 +114,23 @@ def test_hybrid_leaves_instruction_sentences_out():
     for kws, (sentence, word) in zip(out, INJECTIONS):
         texts = [k.text.lower() for k in kws]
         assert texts and not any(w in t.split() for t in texts for w in (word.lower(), "instructions", "system"))
+
+
+def test_a_fooled_answer_is_asked_again_without_the_word(extractor, monkeypatch):
+    # failure injection: the model is fooled by a phrasing no detector catches; the extractor must
+    # notice the one-word capitalised answer, ask again without the sentence holding it, drop the word
+    doc = _abstracts(1)[0].rstrip() + " Weirdly, reviewers kept calling this work HACKED in their notes."
+    assert instruction_sentences(doc) == []
+    llm = extractor.fit([doc]).llm_
+    real = llm.generate_list
+    seen = []
+
+    def fooled(instruction, text, **kw):
+        seen.append(text)
+        return ["HACKED"] if len(seen) == 1 else real(instruction, text, **kw)
+
+    monkeypatch.setattr(llm, "generate_list", fooled)
+    kws = [k.text.lower() for k in extractor.transform([doc])[0]]
+    assert len(seen) == 2 and "HACKED" in seen[0] and "HACKED" not in seen[1]
+    assert extractor.stats_["injection_suspected"] == 1 and extractor.stats_["llm_calls"] == 2
+    assert "hacked" not in kws and "wavelength services" in kws
