@@ -134,3 +134,13 @@ def test_a_fooled_answer_is_asked_again_without_the_word(extractor, monkeypatch)
     assert len(seen) == 2 and "HACKED" in seen[0] and "HACKED" not in seen[1]
     assert extractor.stats_["injection_suspected"] == 1 and extractor.stats_["llm_calls"] == 2
     assert "hacked" not in kws and "wavelength services" in kws
+
+
+def test_a_short_document_keeps_its_capitalised_keyword(extractor, monkeypatch):
+    # failure injection: the model answers one capitalised word for a one-sentence document; asked
+    # again without that sentence there is nothing left, so the answer stands
+    doc = "NASA launches a rocket."
+    llm = extractor.fit([doc]).llm_
+    monkeypatch.setattr(llm, "generate_list", lambda instruction, text, **kw: ["NASA"])
+    assert [k.text for k in extractor.transform([doc])[0]] == ["NASA"]
+    assert extractor.stats_["injection_suspected"] == 0

@@ -534,10 +534,13 @@ class LLMKeywordExtractor(TextmineEstimator):
         if word is None:
             return raw, failed, calls, bool(injected)
         rest = remove_sentences(text, sentences_with(text, word))
-        raw, failed = ([], False) if is_blank(rest) else self._ask(rest, framed=True)
+        again, failed2 = ([], False) if is_blank(rest) else self._ask(rest, framed=True)
         calls += int(not is_blank(rest))
         bad = stem_key(word)
-        return [r for r in raw if stem_key(normalize_keyword(r)) != bad], failed, calls, True
+        again = [r for r in again if stem_key(normalize_keyword(r)) != bad]
+        if not again and not injected:
+            return raw, failed, calls, False  # "NASA launches.": a capitalised word, nothing else to say
+        return again, failed2, calls, True
 
     def _ask(self, text: str, framed: bool = False) -> tuple[list[str], bool]:
         """The LLM's list for ``text``; ``([], True)`` if its output failed validation."""
