@@ -231,7 +231,8 @@ class TopicLabeler:
         """The key phrases shown for each topic (one batch through the extractor)."""
         if self.n_phrases == 0:
             return [[] for _ in topics]
-        texts = ["\n".join(" ".join(d.split()) for d in t.representative_docs) for t in topics]
+        texts = ["\n".join(_without_instructions(" ".join(d.split())) for d in t.representative_docs)
+                 for t in topics]
         idx = [i for i, x in enumerate(texts) if x.strip()]
         out: list[list[str]] = [[] for _ in topics]
         if idx:
@@ -256,7 +257,7 @@ class TopicLabeler:
             parts.append("Key phrases: " + ", ".join(phrases))
         docs = []
         for d in topic.representative_docs[: self._n_docs(llm) if n_docs is None else n_docs]:
-            d = " ".join(d.split())
+            d = _without_instructions(" ".join(d.split()))
             d = llm.truncate(d, self.doc_tokens) if llm is not None else d[: 4 * self.doc_tokens]
             if d:
                 docs.append(d)
@@ -367,6 +368,15 @@ class TopicLabeler:
 
     def __repr__(self) -> str:
         return f"TopicLabeler(llm={self.llm!r})"
+
+
+def _without_instructions(text: str) -> str:
+    """``text`` without the sentences that give the model orders (prompt injection in a topic's documents:
+    :mod:`textmine.keywords.injection`); clean text is returned unchanged."""
+    from ..keywords.injection import instruction_sentences, remove_sentences
+
+    found = instruction_sentences(text)
+    return remove_sentences(text, found) if found else text
 
 
 def make_unique(labels: list[str], topics: Sequence[Any]) -> list[str]:
