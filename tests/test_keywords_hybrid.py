@@ -90,6 +90,7 @@ def test_bad_params(params):
 
 
 def test_ngram_range_reaches_the_default_candidate_extractor_only():
+    assert HybridKeywordExtractor()._make_extractor().ngram_range == (1, 4)  # chosen on dev data
     assert HybridKeywordExtractor(ngram_range=(1, 2))._make_extractor().ngram_range == (1, 2)
     given = KeywordExtractor(ngram_range=(1, 3), diversity=0.5)
     ext = HybridKeywordExtractor(ngram_range=(1, 2), n_candidates=7, candidate_extractor=given)._make_extractor()
