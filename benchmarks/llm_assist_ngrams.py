@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="inspec,semeval")
     ap.add_argument("--dev-limit", type=int, default=150)
     ap.add_argument("--ngrams", default="1-3,1-4", help="candidate ngram ranges, e.g. 1-3,1-4")
+    ap.add_argument("--limit", type=int, default=None, help="first N documents of each set (speed checks)")
     ap.add_argument("--model", default="gemma3-270m")
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
@@ -53,6 +54,7 @@ def main() -> None:
     results: dict = {"machine": _fresh.machine(started, load0), "argv": sys.argv[1:], "sets": {}}
     for ds in args.datasets.split(","):
         rows = dev[f"{ds}-dev"] if args.split == "dev" else kb.read_jsonl(la.TEST[ds])
+        rows = rows[: args.limit] if args.limit else rows
         docs, gold = [r["text"] for r in rows], [r["keyphrases"] for r in rows]
         per: dict = {}
         if args.split == "dev":  # both estimators with each candidate range
