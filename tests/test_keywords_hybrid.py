@@ -81,11 +81,20 @@ def test_clone_params(llm):
 @pytest.mark.parametrize(
     "params",
     [{"top_n": 0}, {"n_candidates": -1}, {"fusion": "max"}, {"rrf_k": -1}, {"candidate_extractor": "kb"},
-     {"method": "vote"}, {"llm_weight": 1.5}, {"llm_weight": "0.5"}, {"length_alpha": -1}, {"terminator": None}],
+     {"method": "vote"}, {"llm_weight": 1.5}, {"llm_weight": "0.5"}, {"length_alpha": -1}, {"terminator": None},
+     {"ngram_range": (3, 1)}, {"ngram_range": "1-4"}],
 )
 def test_bad_params(params):
     with pytest.raises(InputError):
         HybridKeywordExtractor(**params).transform(["some text about neural networks"])
+
+
+def test_ngram_range_reaches_the_default_candidate_extractor_only():
+    assert HybridKeywordExtractor()._make_extractor().ngram_range == (1, 4)  # chosen on dev data
+    assert HybridKeywordExtractor(ngram_range=(1, 2))._make_extractor().ngram_range == (1, 2)
+    given = KeywordExtractor(ngram_range=(1, 3), diversity=0.5)
+    ext = HybridKeywordExtractor(ngram_range=(1, 2), n_candidates=7, candidate_extractor=given)._make_extractor()
+    assert ext.ngram_range == (1, 3) and ext.top_n == 7 and ext.diversity == 0.5
 
 
 def test_bad_input(llm):
