@@ -44,7 +44,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from ..evaluation.keyphrases import _stem
 from ._tagger import get_tagger
 
-__all__ = ["Candidate", "extract_candidates", "tokenize", "resolve_stop_words", "match_candidates"]
+__all__ = ["Candidate", "extract_candidates", "tokenize", "resolve_stop_words", "match_candidates", "segmented_candidates"]
 
 _TOKEN = re.compile(r"(?:'s|’s)\b|[^\W_]+(?:[-.][^\W_]+)*|[^\w\s]", re.UNICODE)
 _IS_WORD = re.compile(r"[^\W_]", re.UNICODE)
@@ -311,4 +311,18 @@ def match_candidates(text: str, phrases: Sequence[str]) -> list[Candidate]:
                         c.count += 1
             pos += len(span)
         offset += len(words)
+    return sorted(found.values(), key=lambda c: c.first)
+
+
+def segmented_candidates(doc: str, language: str, ngram_range: tuple[int, int]) -> list[Candidate]:
+    """Candidates of a Korean / Chinese / Japanese document from :func:`textmine.lang.phrases`."""
+    found: dict[str, Candidate] = {}
+    from ..lang import phrases
+
+    for text, first, n in phrases(doc, language, ngram_range):
+        key = text.lower()
+        c = found.get(key)
+        if c is None:
+            c = found[key] = Candidate(key, key, 0, first, n)
+        c.count += 1
     return sorted(found.values(), key=lambda c: c.first)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -22,7 +21,11 @@ from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, is_blank
 from ..errors import InputError
+from ..lang import SEGMENTED, detect_language, normalize_language
+from ..lang import stop_words as lang_stop_words
 from .candidates import Candidate, extract_candidates, match_candidates, resolve_stop_words, tokenize
+from .candidates import segmented_candidates as _segmented_candidates
+from .diversity import maxsum_select, mmr_select
 
 __all__ = ["KeywordExtractor"]
 
@@ -124,6 +127,13 @@ class KeywordExtractor(TextmineEstimator):
     max_candidates:
         at most this many candidates per document are embedded (the most
         frequent, then the earliest); protects against very long documents.
+    language:
+        ``"en"`` (default), another ISO 639-1 code (``"ko"``, ``"zh"``, ``"ja"``, ``"de"`` ...) or
+        ``"auto"`` (detected in :meth:`fit`, else per :meth:`transform` call): selects the stop words
+        (when ``stop_words="english"``), the candidates (Korean: noun phrases from kiwipiepy, never a
+        particle; Chinese / Japanese: segmenter words; others: n-grams) and, with
+        ``embedding_model="default"``, the multilingual-e5-small embedder (:mod:`textmine.lang`,
+        docs/multilingual.md).
     progress:
         progress bar of :meth:`transform` (``tqdm.auto``: a widget in Jupyter):
         ``True``, ``False``, or ``None`` = shown in a terminal or notebook once
@@ -162,6 +172,7 @@ class KeywordExtractor(TextmineEstimator):
         cache: Any = True,
         max_candidates: int = 300,
         progress: bool | None = None,
+        language: str = "en",
     ):
         self.top_n = top_n
         self.ngram_range = ngram_range
@@ -181,6 +192,7 @@ class KeywordExtractor(TextmineEstimator):
         self.cache = cache
         self.max_candidates = max_candidates
         self.progress = progress
+        self.language = language
 
     # ------------------------------------------------------------------ checks
     def _settings(self) -> dict[str, Any]:
@@ -213,21 +225,41 @@ class KeywordExtractor(TextmineEstimator):
             "max_candidates": check_int(self.max_candidates, "max_candidates", minimum=1),
             "seed_weight": seed_weight,
             "progress": check_progress(self.progress),
+            "language": normalize_language(self.language),
             **weights,
         }
 
-    def _embedder(self) -> Any:
+    def _resolve_language(self, settings: dict[str, Any], docs: Sequence[str]) -> None:
+        """``settings["language"]`` made concrete ("auto": what fit found, else detected on ``docs``) and the
+        language's stop words in place of the English ones."""
+        lang = settings["language"]
+        if lang == "auto":
+            lang = getattr(self, "language_", None) or detect_language(docs)
+        settings["language"] = lang
+        if lang != "en" and isinstance(self.stop_words, str) and self.stop_words.lower() == "english":
+            settings["stop"] = lang_stop_words(lang)
+
+    def _embedder(self, language: str = "en") -> Any:
         from ..embed import get_embedder
 
-        return get_embedder(self.embedding_model, cache=self.cache)
+        model = self.embedding_model
+        if language != "en" and isinstance(model, str) and model == "default":
+            model = "multilingual-e5-small"  # MiniLM is English-only (docs/multilingual.md)
+        return get_embedder(model, cache=self.cache)
 
     def _candidates_of(
         self, doc: str, settings: dict[str, Any], user: list[str] | None
     ) -> list[Candidate]:
         if is_blank(doc):
             return []
+        lang = settings.get("language", "en")
         if user is not None:
             cands = match_candidates(doc, user)
+        elif lang in SEGMENTED:
+            cands = _segmented_candidates(doc, lang, settings["ngram_range"])
+        elif lang != "en":
+            cands = extract_candidates(doc, ngram_range=settings["ngram_range"], stop_words=settings["stop"],
+                                       method="ngrams")  # the POS tagger is English
         else:
             cands = extract_candidates(
                 doc,
@@ -250,6 +282,8 @@ class KeywordExtractor(TextmineEstimator):
         """
         docs = as_documents(docs)
         settings = self._settings()
+        self._resolve_language(settings, docs)
+        self.language_ = settings["language"]
         user = _phrase_list(self.candidates, "candidates")
         df: dict[str, int] = {}
         for doc in docs:
@@ -286,6 +320,7 @@ class KeywordExtractor(TextmineEstimator):
         if not docs:
             return []
         settings = self._settings()
+        self._resolve_language(settings, docs)
         user = _phrase_list(candidates if candidates is not None else self.candidates, "candidates")
         seeds = _phrase_list(
             seed_keywords if seed_keywords is not None else self.seed_keywords, "seed_keywords"
@@ -319,7 +354,7 @@ class KeywordExtractor(TextmineEstimator):
             return [[] for _ in docs]
         for s in seeds or ():
             texts.setdefault(s, len(texts))
-        emb = _encode_quietly(self._embedder(), list(texts))
+        emb = _encode_quietly(self._embedder(settings["language"]), list(texts))
         seed_vec = None
         if seeds:
             seed_vec = emb[[texts[s] for s in seeds]].mean(axis=0)
@@ -515,66 +550,3 @@ def _doc_chunks(doc: str) -> list[str]:
         idx = np.linspace(0, len(chunks) - 1, _MAX_CHUNKS).round().astype(int)
         chunks = [chunks[i] for i in sorted(set(idx.tolist()))]
     return chunks
-
-
-def mmr_select(
-    emb: np.ndarray, relevance: np.ndarray, top_n: int, diversity: float, order: Sequence[int] | None = None
-) -> list[int]:
-    """Maximal Marginal Relevance (Carbonell & Goldstein 1998), as KeyBERT's ``mmr``.
-
-    Picks greedily ``argmax (1 - diversity) * relevance - diversity * max sim(chosen)``.
-    Unlike KeyBERT, ``relevance`` is the extractor's full score (with its priors),
-    not the bare cosine to the document.
-    """
-    n = len(relevance)
-    top_n = min(top_n, n)
-    if top_n == 0:
-        return []
-    if order is None:
-        order = list(np.argsort(-relevance, kind="stable"))
-    chosen = [int(order[0])]
-    sim = emb @ emb.T
-    remaining = [int(i) for i in order[1:]]
-    while len(chosen) < top_n and remaining:
-        rel = relevance[remaining]
-        red = sim[np.ix_(remaining, chosen)].max(axis=1)
-        mmr = (1 - diversity) * rel - diversity * red
-        pick = remaining[int(np.argmax(mmr))]
-        chosen.append(pick)
-        remaining.remove(pick)
-    return chosen
-
-
-def maxsum_select(
-    emb: np.ndarray, top_n: int, diversity: float, order: Sequence[int], pool_size: int | None = None
-) -> list[int]:
-    """Max Sum Similarity: the ``top_n`` least mutually similar of the best candidates.
-
-    The pool is the best ``top_n * (1 + 2 * diversity)`` candidates; the search
-    is exhaustive when that is cheap (KeyBERT's ``max_sum_distance``) and greedy
-    otherwise.  ``pool_size`` (KeyBERT's ``nr_candidates``) sets the pool directly.
-    The chosen phrases are returned in ranking order.
-    """
-    if pool_size is None:
-        pool_size = top_n + math.ceil(2 * diversity * top_n)
-    pool_size = min(len(order), pool_size)
-    pool = [int(i) for i in order[:pool_size]]
-    if len(pool) <= top_n:
-        return pool
-    sim = emb[pool] @ emb[pool].T
-    if math.comb(len(pool), top_n) <= 20_000:
-        best, best_val = None, math.inf
-        for combo in itertools.combinations(range(len(pool)), top_n):
-            val = sim[np.ix_(combo, combo)].sum()
-            if val < best_val:
-                best, best_val = combo, val
-        picked = list(best or range(top_n))
-    else:
-        picked = [0]
-        rest = list(range(1, len(pool)))
-        while len(picked) < top_n:
-            costs = sim[np.ix_(rest, picked)].sum(axis=1)
-            j = rest[int(np.argmin(costs))]
-            picked.append(j)
-            rest.remove(j)
-    return [pool[j] for j in sorted(picked)]
