@@ -418,8 +418,9 @@ def write_topic_report(
                 E = E[sel]
             else:
                 from .embed import get_embedder
+                from .topics.embedding import embedding_model_of
 
-                E = get_embedder(model.embedding_model).encode([docs_list[i] for i in sel])
+                E = get_embedder(embedding_model_of(model)).encode([docs_list[i] for i in sel])
             C = map_coordinates(E, random_state=random_state)
         names = {int(t.id): _topic_name(t) for t in topics}
         hover = []

@@ -24,6 +24,7 @@ from ..errors import InputError
 from .assignment import cosine_similarities
 from .embedding import embed_texts, require_embedder
 from .represent import class_tfidf, ctfidf_idf
+from .embedding import embedding_model_of
 from .terms import TermCounts, make_analyzer, vocabulary_mask
 
 __all__ = ["topic_info", "topic_frame", "find_topics", "hierarchy", "topics_per_class", "topics_over_time", "period_words"]
@@ -63,7 +64,7 @@ def find_topics(model: Any, query: str, top_n: int = 5) -> list[tuple[int, float
     if not isinstance(query, str) or is_blank(query):
         raise InputError("query must be a non-empty str")
     require_embedder(model, "find_topics")
-    q = embed_texts(model.embedding_model, [query], what="find_topics' query", dim=model.topic_embeddings_.shape[1])
+    q = embed_texts(embedding_model_of(model), [query], what="find_topics' query", dim=model.topic_embeddings_.shape[1])
     sims = cosine_similarities(q, model.topic_embeddings_)[0]
     order = np.argsort(-sims, kind="stable")[: max(0, int(top_n))]
     return [(int(t), float(sims[t])) for t in order]
@@ -226,7 +227,7 @@ def period_words(
     nonblank = sum(1 for d in docs if not is_blank(d))
     if len(keep) == 0:
         return {}
-    vec, analyzer = make_analyzer(model.vectorizer, nonblank)
+    vec, analyzer = make_analyzer(model.vectorizer, nonblank, getattr(model, "language_", "en"))
     tc = TermCounts(n_topics)
     # document frequencies over all non-empty documents, as at fit time
     tc.add_docs([d for d in docs if not is_blank(d)], analyzer)

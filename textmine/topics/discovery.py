@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import InputError, TextmineError
 from .assignment import unit_rows
 from .cluster import make_clusterer
-from .embedding import embed_texts
+from .embedding import embed_texts, embedding_model_of, merge_threshold_of
 from .guided import check_seed_topics, nudge, zero_shot_members
 from .reduce import Identity, make_reducer
 
@@ -149,9 +149,9 @@ class Discovery:
     def from_model(cls, model: Any) -> Discovery:
         """The stage as configured by a :class:`~textmine.TopicModel`'s parameters."""
         def embed_seeds(texts: Sequence[str], dim: int) -> np.ndarray:
-            return embed_texts(model.embedding_model, texts, what="seed_topics", dim=dim)
+            return embed_texts(embedding_model_of(model), texts, what="seed_topics", dim=dim)
 
-        return cls(model.reduction, model.clustering, merge_threshold=model.merge_threshold,
+        return cls(model.reduction, model.clustering, merge_threshold=merge_threshold_of(model),
                    random_state=model.random_state, seed_topics=model.seed_topics, embed_seeds=embed_seeds)
 
     def topics(

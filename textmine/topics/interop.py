@@ -52,7 +52,7 @@ def to_bertopic(model: Any, docs: Sequence[str], *, embeddings: np.ndarray | Non
     from sklearn.feature_extraction.text import CountVectorizer
 
     from ..embed import get_embedder
-    from .embedding import embed_for
+    from .embedding import embed_for, embedding_model_of
 
     model._check_fitted("topics_")
     check_int(top_n_words, "top_n_words", minimum=1)
@@ -64,7 +64,7 @@ def to_bertopic(model: Any, docs: Sequence[str], *, embeddings: np.ndarray | Non
         raise InputError("every document is an outlier for this model: BERTopic needs at least one topic")
     st = None
     if embeddings is None:
-        st = getattr(get_embedder(model.embedding_model), "model", None)  # BERTopic.transform can embed new docs
+        st = getattr(get_embedder(embedding_model_of(model)), "model", None)  # BERTopic.transform can embed new docs
     n = len(model.topics_)
     bt = BERTopic(
         embedding_model=st,

@@ -39,7 +39,8 @@ from . import analysis, merge, online, persist
 from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, threshold_labels, unit_rows
 from .curation import CurationMixin
 from .discovery import Discovery
-from .embedding import embed_documents, embed_for, embed_texts
+from ..lang import resolve_language
+from .embedding import embed_documents, embed_for, embed_texts, embedding_model_of
 from .guided import check_zero_shot_topics
 from .interop import BertopicMixin
 from .views import PlotsMixin
@@ -81,7 +82,9 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         (at most ``n_docs // 4`` on small corpora, at least 3).
     merge_threshold:
         with ``n_topics="auto"``: discovered clusters whose centroids have a
-        cosine similarity above this are merged. ``None`` keeps every cluster.
+        cosine similarity above this are merged. ``None`` keeps every cluster. ``"auto"`` (default): 0.5
+        for MiniLM and other models, 0.9856 for multilingual-e5-small (the same strictness in its space,
+        calibrated on training data: ``textmine.topics.embedding.AUTO_MERGE_THRESHOLD``).
     outliers:
         share of each topic's training documents (the least similar ones) that
         become outliers (-1); the same per-topic similarity threshold then
@@ -134,6 +137,10 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         seed for UMAP / k-means; the same seed gives the same topics.
     verbose:
         print each stage and a timing summary on stderr, under any logging setup (docs/topics.md).
+    language:
+        ``"en"``, another ISO 639-1 code (``"ko"`` ...) or ``"auto"`` (detected on the corpus; the result is
+        ``language_``): the topic words' tokens and stop words, and with ``embedding_model="default"``
+        multilingual-e5-small instead of the English-only MiniLM (:mod:`textmine.lang`, docs/multilingual.md).
 
     Attributes
     ----------
@@ -177,7 +184,7 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         representation: Any = "ctfidf",
         vectorizer: Any = None,
         min_topic_size: int | str = "auto",
-        merge_threshold: float | None = 0.5,
+        merge_threshold: float | str | None = "auto",
         outliers: float | str = 0.05,
         outlier_threshold: float | None = None,
         top_n_words: int = 25,
@@ -192,6 +199,7 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         transform_output: str = "labels",
         random_state: int | None = None,
         verbose: bool = False,
+        language: str = "en",
     ):
         self.n_topics = n_topics
         self.embedding_model = embedding_model
@@ -215,6 +223,7 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         self.transform_output = transform_output
         self.random_state = random_state
         self.verbose = verbose
+        self.language = language
 
     # ------------------------------------------------------------------ fit
 
@@ -232,17 +241,18 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         if k is not None and k > len(idx):
             raise InputError(f"n_topics={k} but the corpus has only {len(idx)} non-empty documents")
         texts = [docs[i] for i in idx]
+        self.language_ = resolve_language(self.language, lambda: texts)  # "auto": detected on the corpus
         say = stage if self.verbose else silent  # stage messages on stderr, whatever the logging setup
 
         t0 = time.perf_counter()
         say(f"TopicModel: embedding {len(idx):,} documents")
-        X, self.embedding_model_id_ = embed_documents(self.embedding_model, docs, idx, embeddings)
+        X, self.embedding_model_id_ = embed_documents(embedding_model_of(self), docs, idx, embeddings)
         timings["embed"] = time.perf_counter() - t0
         say(f"TopicModel: finding topics (reduce, cluster, merge) after {timings['embed']:.1f} s of embedding")
 
         # discovery: zero-shot topics, then reduce + cluster + merge the other documents
         t0 = time.perf_counter()
-        Z = embed_texts(self.embedding_model, names, what="zero_shot_topics", dim=X.shape[1]) if names else None
+        Z = embed_texts(embedding_model_of(self), names, what="zero_shot_topics", dim=X.shape[1]) if names else None
         mcs = min_topic_size(self, len(X))
         found = Discovery.from_model(self).topics(X, texts, k, mcs, names=names, name_embeddings=Z,
                                                   min_similarity=self.zero_shot_min_similarity)

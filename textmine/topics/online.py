@@ -29,7 +29,7 @@ from .._validation import as_documents, is_blank
 from ..errors import InputError
 from .assignment import assign, cosine_similarities, outlier_thresholds, unit_rows
 from .discovery import Discovery
-from .embedding import embed_for
+from .embedding import embed_for, merge_threshold_of
 from .params import check_params, target_k
 from .represent import model_topic_words, representative_docs
 from .terms import TermCounts, make_analyzer, vocabulary_mask
@@ -53,7 +53,7 @@ def init_state(
     """Running centroid sums, word counts per topic and the outlier buffer, from a full fit."""
     model.centroid_sums_ = np.asarray(sums, dtype=np.float64).reshape(len(model.topic_embeddings_), X.shape[1])
     model.centroid_counts_ = np.asarray(counts, dtype=np.int64)
-    _, analyzer = make_analyzer(model.vectorizer, len(texts))
+    _, analyzer = make_analyzer(model.vectorizer, len(texts), getattr(model, "language_", "en"))
     tc = TermCounts(len(model.topic_embeddings_))
     D = tc.add_docs(texts, analyzer)
     tc.add_to_topics(labels, D)
@@ -103,7 +103,7 @@ def partial_fit(model: TopicModel, docs: Sequence[str], embeddings: np.ndarray |
 
     # 1-2. assign with the current centroids; running sums, sizes and word counts of the members
     lab1, _ = assign(X, model.topic_embeddings_, model.thresholds_) if len(idx) else (np.zeros(0, np.int64), None)
-    _, analyzer = make_analyzer(model.vectorizer, tc.n_docs + len(texts))
+    _, analyzer = make_analyzer(model.vectorizer, tc.n_docs + len(texts), getattr(model, "language_", "en"))
     D = tc.add_docs(texts, analyzer)
     tc.add_to_topics(lab1, D)
     sums = np.array(model.centroid_sums_, dtype=np.float64, copy=True)
@@ -169,7 +169,8 @@ def _discover_in_buffer(model: TopicModel, analyzer: Callable[[str], list[str]])
         if int(members.sum()) < mcs:
             continue
         best = int(np.argmax(sims[g])) if sims.shape[1] else -1
-        if best >= 0 and model.merge_threshold is not None and sims[g, best] > model.merge_threshold:
+        threshold = merge_threshold_of(model)
+        if best >= 0 and threshold is not None and sims[g, best] > threshold:
             sums[best] += gsums[g]
             counts[best] += int(gcounts[g])
             model.topics_[best].size += int(members.sum())

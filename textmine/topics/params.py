@@ -62,10 +62,13 @@ def check_params(model: Any) -> tuple[int | None, float | str]:
             raise InputError(f"{name} must be an integer >= 0, got {v!r}")
     for name in ("outlier_threshold", "merge_threshold"):
         v = getattr(model, name)
+        if name == "merge_threshold" and isinstance(v, str) and v == "auto":
+            continue
         if v is not None and (
             isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not -1 <= v <= 1
         ):
-            raise InputError(f"{name} must be a cosine similarity in [-1, 1] or None, got {v!r}")
+            also = ', "auto"' if name == "merge_threshold" else ""
+            raise InputError(f"{name} must be a cosine similarity in [-1, 1]{also} or None, got {v!r}")
     rs = model.random_state
     if rs is not None and not isinstance(rs, np.random.RandomState) and (
         isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or not 0 <= rs < 2**32

@@ -186,6 +186,7 @@ def _write_model(model: Any, out: Path) -> None:
         "unsaved_params": unsaved,
         "state": {
             "embedding_model_id": getattr(model, "embedding_model_id_", None),
+            "language": str(getattr(model, "language_", "en")),
             "n_clusters_found": int(getattr(model, "n_clusters_found_", 0)),
             "noise_share": float(getattr(model, "noise_share_", 0.0)),
             "outlier_share": float(getattr(model, "outlier_share_", 0.0)),
@@ -287,6 +288,7 @@ def _load_model(root: Path, model_class: type) -> Any:
             raise PersistenceError(f"{root} has an invalid parameter in config.json: {exc}") from None
         state = config["state"]
         model.embedding_model_id_ = state["embedding_model_id"]
+        model.language_ = str(state.get("language", "en"))
         model.n_clusters_found_ = int(state["n_clusters_found"])
         model.noise_share_ = float(state["noise_share"])
         model.outlier_share_ = float(state["outlier_share"])

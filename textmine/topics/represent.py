@@ -37,7 +37,7 @@ import scipy.sparse as sp
 
 from ..errors import InputError
 from .assignment import cosine_similarities, unit_rows
-from .embedding import word_embedder
+from .embedding import embedding_model_of, word_embedder
 from .topic import Topic
 
 __all__ = [
@@ -66,9 +66,15 @@ TOKEN_PATTERN = r"(?u)\b[^\W\d_]\w+\b"
 WordList = list[tuple[str, float]]
 
 
-def default_vectorizer(n_docs: int) -> Any:
-    """CountVectorizer used for topic words: lower-cased, English stop words removed."""
+def default_vectorizer(n_docs: int, language: str = "en") -> Any:
+    """CountVectorizer used for topic words: lower-cased, the language's stop words removed
+    (other languages than English: :func:`textmine.lang.make_vectorizer`)."""
     from sklearn.feature_extraction.text import CountVectorizer
+
+    if language != "en":
+        from ..lang import make_vectorizer
+
+        return make_vectorizer(language, n_docs)
 
     return CountVectorizer(
         stop_words="english",
@@ -236,7 +242,7 @@ def model_topic_words(model: Any) -> dict[int, WordList]:
     return topic_words(
         model.term_counts_, model.topic_embeddings_, vectorizer=model.vectorizer,
         representation=model.representation, top_n_words=model.top_n_words,
-        reduce_frequent_words=model.reduce_frequent_words, embed_words=word_embedder(model.embedding_model),
+        reduce_frequent_words=model.reduce_frequent_words, embed_words=word_embedder(embedding_model_of(model)),
         drop_filler_words=getattr(model, "drop_filler_words", False),
     )
 

@@ -99,9 +99,9 @@ def filler_mask(counts: sp.spmatrix) -> np.ndarray:
     return (evenness >= FILLER_EVENNESS) & (presence >= FILLER_PRESENCE)
 
 
-def make_analyzer(vectorizer: Any, n_docs: int) -> tuple[Any, Callable[[str], list[str]]]:
+def make_analyzer(vectorizer: Any, n_docs: int, language: str = "en") -> tuple[Any, Callable[[str], list[str]]]:
     """The vectorizer to take vocabulary rules from, and its analyzer (text -> tokens)."""
-    vec = default_vectorizer(n_docs) if vectorizer is None else vectorizer
+    vec = default_vectorizer(n_docs, language) if vectorizer is None else vectorizer
     if not hasattr(vec, "build_analyzer"):
         raise InputError(
             f"vectorizer must be a scikit-learn CountVectorizer (an object with build_analyzer), got {type(vec).__name__}"
