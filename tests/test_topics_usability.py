@@ -250,3 +250,23 @@ def test_bad_input_to_the_new_methods_is_a_typed_error(corpus, embeddings, fitte
             call()
     assert (tm.labels_ == fitted.labels_).all() and [t.words for t in tm.topics_] == [t.words for t in fitted.topics_]
     assert tm.get_params() == fitted.get_params()  # a refused call changes nothing
+
+
+def test_keywords_frame_one_row_per_keyword():
+    import pandas as pd
+
+    from textmine import Keyword, KeywordExtractor, keywords_frame
+
+    docs = pd.Series(["Graph neural networks learn node embeddings from the graph structure.", ""],
+                     index=["a", "b"])
+    kws = KeywordExtractor(top_n=3).fit_transform(docs)
+    frame = keywords_frame(docs, kws)
+    assert list(frame.columns) == ["Document", "Rank", "Keyword", "Score"]
+    assert frame["Document"].tolist() == ["a"] * len(kws[0]) and frame["Rank"].tolist() == [1, 2, 3][: len(kws[0])]
+    assert frame["Keyword"].tolist() == [k.text for k in kws[0]]
+    tuples = keywords_frame(["x", "y"], [[("alpha", 0.5)], ["beta"]], ids=["d1", "d2"])
+    assert tuples["Document"].tolist() == ["d1", "d2"] and pd.isna(tuples["Score"].iloc[1])
+    with pytest.raises(InputError):
+        keywords_frame(["x"], [[Keyword("a", 1.0)], []])
+    with pytest.raises(InputError):
+        keywords_frame(["x"], ["not a list"])

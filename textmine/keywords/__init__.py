@@ -14,4 +14,6 @@ __all__ = ["KeywordExtractor"]
 from .hybrid import HybridKeywordExtractor  # noqa: E402
 from .llm import LLMKeywordExtractor  # noqa: E402
 
-__all__ += ["LLMKeywordExtractor", "HybridKeywordExtractor"]
+from .frame import keywords_frame  # noqa: E402
+
+__all__ += ["LLMKeywordExtractor", "HybridKeywordExtractor", "keywords_frame"]
