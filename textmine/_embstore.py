@@ -20,7 +20,7 @@ from ._cache import open_sqlite, quarantine
 from ._validation import clean_text
 from .errors import InputError, TextmineError
 
-__all__ = ["l2_normalize", "EmbeddingCache", "check_texts", "check_embeddings"]
+__all__ = ["l2_normalize", "EmbeddingCache", "check_texts", "check_embeddings", "encode_cached"]
 
 
 def l2_normalize(X: np.ndarray) -> np.ndarray:
@@ -159,3 +159,23 @@ def check_embeddings(
             f"(first at index {int(np.argmax(bad))})"
         )
     return arr
+
+
+def encode_cached(
+    texts: list[str], cache: EmbeddingCache | None, compute: Any
+) -> tuple[np.ndarray, int, int]:
+    """``(matrix, cache hits, texts computed)``: each distinct text not in ``cache`` is embedded once by
+    ``compute(list of texts) -> unit float32 matrix`` and stored; the rows follow ``texts``."""
+    keys = [_text_key(t) for t in texts]
+    found = cache.get_many(keys) if cache is not None else {}
+    todo = [k for k in dict.fromkeys(keys) if k not in found]
+    hits = len(keys) - sum(1 for k in keys if k not in found)
+    if todo:
+        first: dict[bytes, str] = {}
+        for k, t in zip(keys, texts):
+            first.setdefault(k, t)
+        fresh = dict(zip(todo, compute([first[k] for k in todo])))
+        if cache is not None:
+            cache.put_many(fresh)
+        found.update(fresh)
+    return np.stack([found[k] for k in keys]).astype(np.float32, copy=False), hits, len(todo)

@@ -25,7 +25,8 @@ import numpy as np
 from ._cache import cache_root
 from ._validation import check_int
 from .errors import InputError, ModelLoadError, TextmineError
-from ._embstore import EmbeddingCache, _text_key, check_embeddings, check_texts, l2_normalize
+from ._embstore import EmbeddingCache, check_embeddings, check_texts, encode_cached, l2_normalize
+from ._embstore import _text_key  # noqa: F401 - re-exported (tests and callers of textmine.embed use it)
 from .models import resolve_embedding_model
 
 
@@ -182,27 +183,16 @@ class SentenceTransformerEmbedder:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        keys = [_text_key(t) for t in texts]
-        cache = self.cache
-        found = cache.get_many(keys) if cache is not None else {}
-        todo_keys = [k for k in dict.fromkeys(keys) if k not in found]
-        self.cache_hits += len(keys) - sum(1 for k in keys if k not in found)
-        if todo_keys:
-            first_text = {}
-            for k, t in zip(keys, texts):
-                first_text.setdefault(k, t)
-            todo_texts = self._clip([first_text[k] for k in todo_keys])
-            self.cache_misses += len(todo_texts)
-            if self.backend != "torch":
-                new = self._encode_onnx(todo_texts)
-            else:
-                new = self._encode_torch(todo_texts, show_progress)
-            new = l2_normalize(check_embeddings(new, len(todo_texts), repr(self), error=ModelLoadError))
-            fresh = dict(zip(todo_keys, new))
-            if cache is not None:
-                cache.put_many(fresh)
-            found.update(fresh)
-        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+        def compute(todo: list[str]) -> np.ndarray:
+            todo = self._clip(todo)
+            new = self._encode_onnx(todo) if self.backend != "torch" else self._encode_torch(todo, show_progress)
+            return l2_normalize(check_embeddings(new, len(todo), repr(self), error=ModelLoadError))
+
+        out, hits, misses = encode_cached(texts, self.cache, compute)
+        self.cache_hits += hits
+        self.cache_misses += misses
+        return out
 
     def _clip(self, texts: list[str]) -> list[str]:
         """Cut texts far longer than the model reads, by characters, before the tokenizer sees them.

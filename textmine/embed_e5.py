@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._cache import cache_root
-from ._embstore import EmbeddingCache, _text_key, check_embeddings, check_texts, l2_normalize
+from ._embstore import EmbeddingCache, check_embeddings, check_texts, encode_cached, l2_normalize
 from .errors import DependencyError, ModelLoadError
 
 __all__ = ["E5Embedder", "E5_NAMES", "MAX_CHARS"]
@@ -63,24 +63,14 @@ class E5Embedder:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        keys = [_text_key(t) for t in texts]
-        cache = self.cache
-        found = cache.get_many(keys) if cache is not None else {}
-        todo = [k for k in dict.fromkeys(keys) if k not in found]
-        if todo:
-            first: dict[bytes, str] = {}
-            for k, t in zip(keys, texts):
-                first.setdefault(k, t)
-            batch = [" ".join(first[k][:MAX_CHARS].split()) or " " for k in todo]
-            out = []
-            for i in range(0, len(batch), 64):
-                out.append(np.asarray(self._model.query(batch[i : i + 64]), dtype=np.float32).reshape(-1, self.dim))
-            new = l2_normalize(check_embeddings(np.concatenate(out), len(batch), repr(self), error=ModelLoadError))
-            fresh = dict(zip(todo, new))
-            if cache is not None:
-                cache.put_many(fresh)
-            found.update(fresh)
-        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+        def compute(todo: list[str]) -> np.ndarray:
+            batch = [" ".join(t[:MAX_CHARS].split()) or " " for t in todo]
+            out = [np.asarray(self._model.query(batch[i : i + 64]), dtype=np.float32).reshape(-1, self.dim)
+                   for i in range(0, len(batch), 64)]
+            return l2_normalize(check_embeddings(np.concatenate(out), len(batch), repr(self), error=ModelLoadError))
+
+        return encode_cached(texts, self.cache, compute)[0]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (E5Embedder, (self._cache_setting,))
