@@ -80,14 +80,19 @@ def test_markup_residue_never_reaches_the_word_counts(corpus, fitted):
         "Grant to Study Peptides \n A company founded \nfix (DSP)"
 
 
-def test_filler_words_are_dropped_from_topic_words(corpus, embeddings, fitted):
+def test_filler_words_are_dropped_from_topic_words(corpus, embeddings):
     from textmine.topics.terms import filler_mask
 
+    # PCA + k-means: topics that do not move with the last bits of the embeddings (UMAP + HDBSCAN on 600
+    # documents can find 8 or 9 topics when vectors differ by 1e-6, e.g. cached from another batch, and the
+    # filler words follow the topics)
+    settings = dict(n_topics=8, reduction="pca", clustering="kmeans", random_state=42)
+    fitted = TopicModel(**settings).fit(corpus[0], embeddings=embeddings)
     tc = fitted.term_counts_
     filler = {tc.words[j] for j in np.flatnonzero(filler_mask(tc.counts))}
     assert "said" in filler and not {"iraq", "game", "oil", "microsoft"} & filler
     assert not filler & {w for t in fitted.topics_ for w in t.top_words(25)}
-    kept = TopicModel(random_state=42, drop_filler_words=False).fit(corpus[0], embeddings=embeddings)
+    kept = TopicModel(**settings, drop_filler_words=False).fit(corpus[0], embeddings=embeddings)
     assert (kept.labels_ == fitted.labels_).all()  # only the words change
     assert filler & {w for t in kept.topics_ for w in t.top_words(25)}
 
