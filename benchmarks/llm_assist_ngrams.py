@@ -7,6 +7,8 @@
     TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_ngrams.py --split dev --datasets semeval
     # the test sets, once: the shipped defaults, KeywordExtractor() and HybridKeywordExtractor(llm=...)
     TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_ngrams.py --split test --datasets semeval
+    # the hybrid's candidate count (its default ngram_range), development data only
+    TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_ngrams.py --split dev --n-candidates 20,30,40 --dev-limit 100
 
 Every system is the real estimator (``fit_transform`` on the whole set): ``KeywordExtractor(ngram_range=r)``
 and ``HybridKeywordExtractor(llm="gemma3-270m", ngram_range=r)`` (all other settings its defaults).
@@ -39,6 +41,8 @@ def main() -> None:
     ap.add_argument("--datasets", default="inspec,semeval")
     ap.add_argument("--dev-limit", type=int, default=150)
     ap.add_argument("--ngrams", default="1-3,1-4", help="candidate ngram ranges, e.g. 1-3,1-4")
+    ap.add_argument("--n-candidates", default=None,
+                    help="compare the hybrid's n_candidates instead of ngram ranges (dev only), e.g. 20,30,40")
     ap.add_argument("--limit", type=int, default=None, help="first N documents of each set (speed checks)")
     ap.add_argument("--model", default="gemma3-270m")
     ap.add_argument("--json", required=True)
@@ -57,7 +61,11 @@ def main() -> None:
         rows = rows[: args.limit] if args.limit else rows
         docs, gold = [r["text"] for r in rows], [r["keyphrases"] for r in rows]
         per: dict = {}
-        if args.split == "dev":  # both estimators with each candidate range
+        if args.split == "dev" and args.n_candidates:  # the hybrid with each candidate count
+            runs = [(f"Hybrid score [{args.model}] n_candidates={n}",
+                     lambda n=n: HybridKeywordExtractor(llm=llm, n_candidates=n))
+                    for n in (int(x) for x in args.n_candidates.split(","))]
+        elif args.split == "dev":  # both estimators with each candidate range
             runs = [(f"{n} ngram_range={r}", m) for r in ranges for n, m in (
                 ("KeywordExtractor", lambda r=r: KeywordExtractor(ngram_range=r)),
                 (f"Hybrid score [{args.model}]", lambda r=r: HybridKeywordExtractor(llm=llm, ngram_range=r)))]
