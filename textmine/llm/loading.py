@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import hashlib
@@ -28,6 +29,15 @@ from ..errors import DependencyError, ModelLoadError
 _LOAD_LOCK = threading.Lock()
 #: one ``llama_cpp.Llama`` per (file, n_ctx, n_threads, n_batch, seed)
 _LLAMAS: dict[tuple[Any, ...], Any] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the loaded models while llama_cpp's bindings still exist: freed later, during the interpreter's
+    teardown, ``Llama.__del__`` prints 'TypeError: NoneType object is not callable' for each one."""
+    for llama in list(_LLAMAS.values()):
+        with contextlib.suppress(Exception):
+            llama.close()
 
 
 @contextlib.contextmanager
