@@ -120,3 +120,17 @@ def test_other_languages_use_their_stop_words():
     stop = stop_words("de")
     assert kws and all(w not in stop for k in kws for w in k.text.split()[:1] + k.text.split()[-1:])
     assert any("klimaschutzgesetz" in k.text for k in kws)
+
+
+def test_a_missing_segmenter_is_a_dependency_error(monkeypatch):
+    import textmine.lang as lang
+    from textmine.errors import DependencyError
+
+    for mod in ("jieba", "jieba.posseg"):
+        monkeypatch.setitem(sys.modules, mod, None)  # failure injection: the package is not installed
+    lang._jieba.cache_clear()
+    try:
+        with pytest.raises(DependencyError, match=r"textmine\[zh\]"):
+            lang.words("清华大学的研究人员开发了新的人工智能系统。", "zh")
+    finally:
+        lang._jieba.cache_clear()

@@ -21,7 +21,7 @@ from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, is_blank
 from ..errors import InputError
-from ..lang import SEGMENTED, detect_language, normalize_language
+from ..lang import SEGMENTED, detect_language, embedding_model_for, normalize_language
 from ..lang import stop_words as lang_stop_words
 from .candidates import Candidate, extract_candidates, match_candidates, resolve_stop_words, tokenize
 from .candidates import segmented_candidates as _segmented_candidates
@@ -242,10 +242,7 @@ class KeywordExtractor(TextmineEstimator):
     def _embedder(self, language: str = "en") -> Any:
         from ..embed import get_embedder
 
-        model = self.embedding_model
-        if language != "en" and isinstance(model, str) and model == "default":
-            model = "multilingual-e5-small"  # MiniLM is English-only (docs/multilingual.md)
-        return get_embedder(model, cache=self.cache)
+        return get_embedder(embedding_model_for(self.embedding_model, language), cache=self.cache)
 
     def _candidates_of(
         self, doc: str, settings: dict[str, Any], user: list[str] | None

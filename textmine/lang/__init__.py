@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import DependencyError, InputError
 
 __all__ = ["normalize_language", "detect_language", "stop_words", "words", "phrases", "make_vectorizer",
-           "SEGMENTED"]
+           "embedding_model_for", "SEGMENTED"]
 
 #: languages whose words come from a segmenter / morphological analyser, not from spaces
 SEGMENTED = ("ko", "zh", "ja")
@@ -94,14 +94,12 @@ def detect_language(texts: Iterable[str], *, sample: int = 200) -> str:
         return "ja"
     if counts["han"] > 0.3 * total:
         return "zh"
-    try:
-        import stopwordsiso
-    except ImportError:
+    if not _stopwordsiso_has("en"):
         return "en"
     best, best_share = "en", 0.0
     for code in ("en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "tr", "id", "ro",
                  "hu", "ru", "uk", "el"):
-        stop = stopwordsiso.stopwords(code)
+        stop = stop_words(code)  # cached per language
         share = sum(w in stop for w in tokens) / max(1, len(tokens))
         if share > best_share + 1e-9:
             best, best_share = code, share
@@ -168,7 +166,7 @@ def _runs(text: str, language: str) -> list[list[tuple[str, bool]]]:
             cur: list[tuple[str, bool]] = []
             word, end = "", -1
             for tok in list(sent.tokens or []):
-                noun = tok.tag in _KO_NOUN and tok.tag != "XR" or (tok.tag == "XR" and word)
+                noun = tok.tag in _KO_NOUN and (tok.tag != "XR" or bool(word))  # a root only inside a word
                 if noun and word and tok.start == end:
                     word += tok.form
                     end = tok.start + tok.len
@@ -189,7 +187,7 @@ def _runs(text: str, language: str) -> list[list[tuple[str, bool]]]:
         word = ""
         for tok in _mecab()(text):
             pos = tok.feature.pos1
-            if pos in _JA_NOUN and pos != "接尾辞" or (pos == "接尾辞" and word):
+            if pos in _JA_NOUN and (pos != "接尾辞" or bool(word)):  # a suffix only after a noun
                 word += tok.surface
                 continue
             if word:
@@ -204,9 +202,9 @@ def _runs(text: str, language: str) -> list[list[tuple[str, bool]]]:
             out.append(cur)
         return out
     if language == "zh":
-        import jieba.posseg as pseg  # noqa: F401 - loaded through _jieba() first for the install hint
+        _jieba()  # first: a missing jieba is a DependencyError with the install hint
+        import jieba.posseg as pseg
 
-        _jieba()
         cur = []
         stop = stop_words("zh")
         joined = False
@@ -267,6 +265,14 @@ def phrases(text: str, language: str, ngram_range: tuple[int, int] = (1, 3)) -> 
                     out.append((sep.join(w for w, _ in sent[i:j]), pos + i, L))
         pos += len(sent)
     return out
+
+
+def embedding_model_for(embedding_model: Any, language: str) -> Any:
+    """The embedding model to use for text in ``language``: ``embedding_model``, except that ``"default"``
+    means multilingual-e5-small for any language but English (MiniLM is English-only, docs/multilingual.md)."""
+    if language != "en" and isinstance(embedding_model, str) and embedding_model == "default":
+        return "multilingual-e5-small"
+    return embedding_model
 
 
 def make_vectorizer(language: str, n_docs: int) -> Any:

@@ -14,18 +14,15 @@ import numpy as np
 
 from ..embed import get_embedder, l2_normalize
 from ..errors import InputError, TextmineError
+from ..lang import embedding_model_for
 from .assignment import unit_rows
 
 __all__ = ["embed_documents", "embed_for", "embed_texts", "word_embedder", "require_embedder"]
 
 
 def embedding_model_of(model: Any) -> Any:
-    """The embedding model a topic model uses: its ``embedding_model``, except that ``"default"`` means
-    multilingual-e5-small for a non-English ``language_`` (MiniLM is English-only, docs/multilingual.md)."""
-    name = model.embedding_model
-    if isinstance(name, str) and name == "default" and getattr(model, "language_", "en") != "en":
-        return "multilingual-e5-small"
-    return name
+    """The embedding model a topic model uses for its ``language_`` (:func:`textmine.lang.embedding_model_for`)."""
+    return embedding_model_for(model.embedding_model, getattr(model, "language_", "en"))
 
 
 #: ``merge_threshold="auto"``: the cosine threshold with the strictness MiniLM's 0.5 has, per embedding model.
