@@ -776,3 +776,20 @@ def test_cache_key_says_whether_the_head_was_used(gemma, news, tmp_path):
     assert m.stats["cache_hits"] == 0
     m.generate_list(INSTRUCTIONS[0], doc, max_items=2, vocabulary=doc)
     assert m.stats["cache_hits"] == 1
+
+
+def test_a_llama_cpp_failure_is_an_llm_output_error_with_the_c_log(gemma, monkeypatch):
+    """Failure injection: the decoder writes to file descriptor 2 (as llama.cpp's C code does) and fails."""
+    import os
+
+    from textmine.errors import LLMOutputError
+    from textmine.llm import decoding
+
+    def failing(*args, **kwargs):
+        os.write(2, b"ggml_abort: injected C-level failure\n")
+        raise RuntimeError("decode returned -1")
+
+    monkeypatch.setattr(decoding, "greedy", failing)
+    prompt = gemma.tokenize("An injected failure, never cached before: 7f1c")
+    with pytest.raises(LLMOutputError, match=r"generation failed .*decode returned -1.*injected C-level failure"):
+        decoding.complete(gemma, prompt, None, 4)

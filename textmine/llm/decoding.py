@@ -33,11 +33,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._validation import check_positive_int
-from ..errors import InputError, LLMOutputError
+from ..errors import InputError
 from . import grammar as G
 from . import vocabulary as V
 from .cache import _CACHE_VERSION, cache_key
-from .loading import _LOAD_LOCK, _import_llama_cpp, _log_tail, _quiet
+from .loading import _LOAD_LOCK, _import_llama_cpp, _quiet, llama_failures
 from .segments import common_prefix, reusable_prefix
 
 
@@ -156,14 +156,8 @@ def complete(
         gram = compile_grammar(llm, grammar) if grammar else None
         t0 = time.perf_counter()
         if fast:
-            with _quiet() as log:
-                try:
-                    text, n_completion = greedy(llm, prompt_tokens, grammar, max_tokens, jump, ids, split)
-                except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                    tail = _log_tail(log, 400)
-                    raise LLMOutputError(
-                        f"llama.cpp generation failed with {llm.model_id}: {exc}" + (f" ({tail})" if tail else "")
-                    ) from None
+            with llama_failures("generation", llm.model_id):
+                text, n_completion = greedy(llm, prompt_tokens, grammar, max_tokens, jump, ids, split)
             llm._stats["seconds"] += time.perf_counter() - t0
             llm._stats["prompt_tokens"] += len(prompt_tokens)
             llm._stats["completion_tokens"] += n_completion
@@ -173,29 +167,19 @@ def complete(
         # llama-cpp-python would reuse any matching KV prefix with its own batching, which makes
         # the logits (and so the output) depend on earlier calls: evaluate from scratch here
         llm._llama.reset()
-        with _quiet() as log:
-            try:
-                out = llm._llama.create_completion(
-                    prompt=prompt_tokens,
-                    max_tokens=max_tokens,
-                    temperature=llm.temperature,
-                    top_k=40,
-                    top_p=1.0,
-                    min_p=0.0,
-                    repeat_penalty=llm.repeat_penalty,
-                    seed=llm.seed,
-                    stop=list(llm.stop) or None,
-                    grammar=gram,
-                )
-            except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                err: Exception | None = exc
-            else:
-                err = None
-        if err is not None:
-            tail = _log_tail(log, 400)
-            raise LLMOutputError(
-                f"llama.cpp generation failed with {llm.model_id}: {err}" + (f" ({tail})" if tail else "")
-            ) from None
+        with llama_failures("generation", llm.model_id):
+            out = llm._llama.create_completion(
+                prompt=prompt_tokens,
+                max_tokens=max_tokens,
+                temperature=llm.temperature,
+                top_k=40,
+                top_p=1.0,
+                min_p=0.0,
+                repeat_penalty=llm.repeat_penalty,
+                seed=llm.seed,
+                stop=list(llm.stop) or None,
+                grammar=gram,
+            )
         # its KV cache was filled in n_batch chunks, not prompt blocks: never reuse it as a prefix
         llm._llama.reset()
         llm._stats["seconds"] += time.perf_counter() - t0

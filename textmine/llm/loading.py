@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import DependencyError, ModelLoadError
+from ..errors import DependencyError, LLMOutputError, ModelLoadError
 
 #: guards the memo tables below and the objects built once per loaded model (head, scorer)
 _LOAD_LOCK = threading.Lock()
@@ -75,6 +75,25 @@ def _quiet() -> Iterator[io.StringIO]:
 def _log_tail(log: io.StringIO, n: int) -> str:
     """The last ``n`` characters of what llama.cpp wrote, non-empty lines joined on one line."""
     return " | ".join(ln for ln in log.getvalue().splitlines() if ln.strip())[-n:]
+
+
+@contextlib.contextmanager
+def llama_failures(what: str, model_id: str) -> Iterator[None]:
+    """Run llama.cpp calls with its stderr captured (:func:`_quiet`); any failure becomes an
+    :class:`~textmine.errors.LLMOutputError` naming ``what``, the model and the tail of llama.cpp's log.
+
+    The log is read after the capture ends: only then does it hold what the C library wrote.
+    """
+    err: Exception | None = None
+    with _quiet() as log:
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
+            err = exc
+    if err is not None:
+        tail = _log_tail(log, 400)
+        raise LLMOutputError(f"llama.cpp {what} failed with {model_id}: {err}" + (f" ({tail})" if tail else "")) \
+            from None
 
 
 def default_threads() -> int:

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import LLMOutputError, ModelLoadError
-from .loading import _LOAD_LOCK, _log_tail, _quiet
+from ..errors import ModelLoadError
+from .loading import _LOAD_LOCK, _log_tail, _quiet, llama_failures
 from .segments import common_prefix, reusable_prefix
 from .task_prompt import check_text
 
@@ -250,14 +250,8 @@ def score_continuations(
     with llm._lock:
         scorer = llm._scorer()
         t0 = time.perf_counter()
-        with _quiet() as log:
-            try:
-                scored = dict(zip(unique, scorer.score(toks, unique, split)))
-            except Exception as exc:  # noqa: BLE001 - llama.cpp failures become typed errors
-                tail = _log_tail(log, 400)
-                raise LLMOutputError(
-                    f"llama.cpp scoring failed with {llm.model_id}: {exc}" + (f" ({tail})" if tail else "")
-                ) from None
+        with llama_failures("scoring", llm.model_id):
+            scored = dict(zip(unique, scorer.score(toks, unique, split)))
         llm._stats["seconds"] += time.perf_counter() - t0
         llm._stats["prompt_tokens"] += len(toks)
     return [np.asarray(scored[tuple(c)], dtype=np.float64) for c in conts]
