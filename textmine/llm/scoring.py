@@ -209,14 +209,18 @@ def continuation_scorer(llm: Any) -> ContinuationScorer:
     L = llm._llama
     scorer = getattr(L, "_textmine_scorer", None)
     if scorer is None:
+        err: RuntimeError | None = None
         with _LOAD_LOCK, _quiet() as log:
             scorer = getattr(L, "_textmine_scorer", None)
             if scorer is None:
                 try:
                     scorer = ContinuationScorer(L, n_batch=max(512, llm.n_batch))
                 except RuntimeError as exc:
-                    raise ModelLoadError(f"{exc} ({_log_tail(log, 300)})") from None
-                L._textmine_scorer = scorer
+                    err = exc
+                else:
+                    L._textmine_scorer = scorer
+        if err is not None:  # the log holds llama.cpp's output only once the capture has ended
+            raise ModelLoadError(f"{err} ({_log_tail(log, 300)})") from None
     return scorer
 
 
