@@ -353,7 +353,7 @@ def write_topic_report(
     plotly:
         Where the page gets plotly.js (about 4.8 MB): ``"inline"`` (default: one self-contained file that
         works offline), ``"shared"`` (written once as ``plotly-<version>.min.js`` beside the report and
-        shared by every report in that folder: each report is then a few hundred KB) or ``"cdn"``
+        shared by every report in that folder: each report is then tens of KB plus the map's data) or ``"cdn"``
         (loaded from cdn.plot.ly: smallest file, needs the internet to show the plots).
     plots:
         Add the topic-word bar charts, the topic similarity heatmap and the topic hierarchy
