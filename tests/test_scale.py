@@ -194,3 +194,60 @@ def test_without_dask_a_dependency_error_with_the_install_hint(monkeypatch):
     with pytest.raises(DependencyError, match=r'pip install "textmine\[dask\]"'):
         require_dask()
     assert not is_dask_collection(["a list of texts"])
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def _parquet_corpus(tmp_path, texts):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    rows = [{"id": f"doc-{i}", "text": t if isinstance(t, str) else None} for i, t in enumerate(texts)]
+    for j, start in enumerate(range(0, len(rows), 50)):
+        pd.DataFrame(rows[start : start + 50]).to_parquet(folder / f"part-{j}.parquet")
+    return str(folder / "*.parquet")
+
+
+def test_cli_topics_and_keywords_on_a_scheduler(client, texts, tmp_path):
+    from typer.testing import CliRunner
+
+    from textmine.cli import app
+
+    glob_ = _parquet_corpus(tmp_path, texts[:150])
+    addr = client.scheduler.address
+    runner = CliRunner()
+    res = runner.invoke(app, ["topics", glob_, "--scheduler", addr, "--output", str(tmp_path / "out"), "--save",
+                              str(tmp_path / "model"), "--no-label", "-q", "--n-topics", "3", "--seed", "5"])
+    assert res.exit_code == 0, res.output
+    out = pd.read_parquet(tmp_path / "out").sort_values("id", key=lambda s: s.str[4:].astype(int))
+    assert out["id"].tolist() == [f"doc-{i}" for i in range(150)]
+    saved = TopicModel.load(tmp_path / "model")
+    np.testing.assert_array_equal(out["topic"].to_numpy(), saved.transform(as_list(texts[:150])))
+    assert (out["topic"].to_numpy()[[3, 10, 11]] == -1).all() and set(out["topic"]) <= {-1, 0, 1, 2}
+    res = runner.invoke(app, ["keywords", glob_, "--scheduler", addr, "--output", str(tmp_path / "kw"), "-q",
+                              "--top-n", "3"])
+    assert res.exit_code == 0, res.output
+    kw = pd.read_parquet(tmp_path / "kw").set_index("id")
+    want = KeywordExtractor(top_n=3).transform(as_list(texts[:150]))
+    assert [list(kw.loc[f"doc-{i}", "keywords"]) for i in range(150)] == [[k.text for k in ks] for ks in want]
+    # an output folder that holds files is never overwritten without --force
+    res = runner.invoke(app, ["keywords", glob_, "--scheduler", addr, "--output", str(tmp_path / "kw"), "-q"])
+    assert res.exit_code == 2 and "--force" in res.output
+
+
+def test_cli_unreachable_scheduler_exits_1(tmp_path, texts):
+    import socket
+
+    from typer.testing import CliRunner
+
+    from textmine.cli import app
+
+    glob_ = _parquet_corpus(tmp_path, texts[:20])
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    res = CliRunner().invoke(app, ["topics", glob_, "--scheduler", f"tcp://127.0.0.1:{port}", "--scheduler-timeout",
+                                   "1", "--no-label", "--output", str(tmp_path / "out")])
+    assert res.exit_code == 1, res.output
+    assert f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()

@@ -68,6 +68,10 @@ class DependencyError(TextmineError, ImportError):
     """An optional dependency needed for a feature is not installed."""
 
 
+class ClusterError(TextmineError, ConnectionError):
+    """A dask scheduler cannot be reached, or a local cluster cannot be started (:mod:`textmine.scale`)."""
+
+
 __all__ = [
     "TextmineError",
     "InputError",
@@ -78,4 +82,5 @@ __all__ = [
     "LLMOutputError",
     "PersistenceError",
     "DependencyError",
+    "ClusterError",
 ]

@@ -22,7 +22,10 @@ from .options import (
     KeywordMethod,
     LLMOpt,
     QuietOpt,
+    SchedulerOpt,
+    SchedulerTimeoutOpt,
     SeedOpt,
+    WorkersOpt,
 )
 
 @app.command("keywords")
@@ -45,13 +48,30 @@ def keywords_cmd(
     llm: LLMOpt = "default",
     cache_dir: CacheDirOpt = None,
     seed: SeedOpt = 42,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    scheduler_timeout: SchedulerTimeoutOpt = 10.0,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Extract keywords from every document.
 
     Example: textmine keywords abstracts.jsonl --method hybrid --top-n 10 --output keywords.jsonl
+
+    Large corpora: textmine keywords 'corpus/*.parquet' --workers 2 --output out/
     """
+    if scheduler is not None or workers is not None:
+        from .scale import check_output_dir, cluster_session, keywords_at_scale
+
+        if output is None:
+            raise typer.BadParameter("with --scheduler / --workers the workers write the keywords: give --output FOLDER",
+                                     param_hint="--output")
+        check_output_dir(output, force)
+        extractor = build_keyword_extractor(method.value, top_n, embedding_model, llm)
+        with cluster_session(scheduler, workers, scheduler_timeout):
+            keywords_at_scale(input, extractor=extractor, field=field, id_field=id_field, output=output, force=force)
+        info(f"wrote the keywords to {output}/")
+        return
     check_output(output, force)
     corpus = read_input(input, field, id_field, fmt)
     extractor = build_keyword_extractor(method.value, top_n, embedding_model, llm)

@@ -137,3 +137,20 @@ def parse_ks(value: str) -> tuple[int, ...]:
     if not ks or any(k < 1 for k in ks):
         raise typer.BadParameter(f"expected comma-separated whole numbers >= 1, got {value!r}")
     return ks
+
+
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option("--scheduler", metavar="ADDRESS",
+                 help="Run on the dask cluster of this scheduler (tcp://host:8786): INPUT is a glob of .parquet/.jsonl/"
+                      ".csv files and --output a folder of Parquet files (docs/scale.md). Needs textmine[dask]."),
+]
+WorkersOpt = Annotated[
+    Optional[int],
+    typer.Option("--workers", metavar="N", min=1,
+                 help="Run on a local dask cluster of N worker processes (as --scheduler, on this machine)."),
+]
+SchedulerTimeoutOpt = Annotated[
+    float, typer.Option("--scheduler-timeout", metavar="SECONDS", min=0.1,
+                        help="How long to wait for the --scheduler to answer.")
+]

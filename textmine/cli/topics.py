@@ -37,7 +37,10 @@ from .options import (
     LLMOpt,
     MinTopicSizeOpt,
     QuietOpt,
+    SchedulerOpt,
+    SchedulerTimeoutOpt,
     SeedOpt,
+    WorkersOpt,
     parse_auto_or_int,
 )
 
@@ -77,15 +80,40 @@ def topics_cmd(
     llm: LLMOpt = "default",
     cache_dir: CacheDirOpt = None,
     seed: SeedOpt = 42,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    scheduler_timeout: SchedulerTimeoutOpt = 10.0,
+    max_fit_docs: Annotated[int, typer.Option("--max-fit-docs", metavar="N", min=2,
+                                              help="With --scheduler/--workers: documents in the discovery sample.")
+                            ] = 50_000,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Fit a topic model, optionally label the topics with the LLM, save it and write a report.
 
     Example: textmine topics news.jsonl --n-topics auto --label --save model_dir --report report.html
+
+    Large corpora: textmine topics 'corpus/*.parquet' --scheduler tcp://host:8786 --output out/ --save model/
     """
     k = parse_auto_or_int(n_topics)
     mts = parse_auto_or_int(min_topic_size)
+    if scheduler is not None or workers is not None:
+        from .scale import check_output_dir, cluster_session, topics_at_scale
+
+        if report is not None:
+            raise typer.BadParameter("a report needs the documents in memory: not with --scheduler / --workers",
+                                     param_hint="--report")
+        check_output_dir(output, force)
+        check_model_dir(save, force)
+        if label:
+            load_llm_early(llm)
+        model = build_topic_model(k, seed, embedding_model, mts)
+        model.set_params(max_fit_docs=max_fit_docs)
+        with cluster_session(scheduler, workers, scheduler_timeout):
+            topics_at_scale(input, model=model, field=field, id_field=id_field, output=output, label=label, llm=llm,
+                            save=save, force=force)
+        print_topics(model)
+        return
     check_output(output, force)
     check_model_dir(save, force)
     check_report(report, force)

@@ -25,11 +25,11 @@ from typing import Any
 
 from .collections import INSTALL_HINT, is_dask_collection
 
-__all__ = ["is_dask_collection", "read_texts", "as_text_series", "fit_collection", "transform_collection",
+__all__ = ["is_dask_collection", "read_texts", "read_table", "as_text_series", "fit_collection", "transform_collection",
            "keywords_collection", "connect", "INSTALL_HINT"]
 
 _LAZY = {
-    "read_texts": ".collections", "as_text_series": ".collections", "fit_collection": ".fit",
+    "read_texts": ".collections", "read_table": ".collections", "as_text_series": ".collections", "fit_collection": ".fit",
     "transform_collection": ".fit", "keywords_collection": ".keywords", "connect": ".cluster",
 }
 

@@ -21,7 +21,8 @@ from typing import Any
 from .._validation import clean_text
 from ..errors import DependencyError, InputError
 
-__all__ = ["is_dask_collection", "require_dask", "as_text_series", "read_texts", "clean_partition", "INSTALL_HINT"]
+__all__ = ["is_dask_collection", "require_dask", "as_text_series", "read_texts", "read_table", "clean_partition",
+           "INSTALL_HINT"]
 
 INSTALL_HINT = 'pip install "textmine[dask]"'
 
@@ -62,8 +63,10 @@ def clean_partition(part: Any) -> Any:
     return pd.Series([one(v) for v in part.tolist()], index=part.index, dtype=object, name=part.name or "text")
 
 
-def read_texts(paths: str | os.PathLike[str] | list[Any], *, field: str = "text", blocksize: Any = None) -> Any:
-    """A dask Series of the ``field`` column of Parquet, JSON-lines or CSV files (a glob or a list of paths)."""
+def read_table(paths: str | os.PathLike[str] | list[Any], *, field: str = "text", id_field: str | None = None,
+               blocksize: Any = None) -> Any:
+    """A dask DataFrame of Parquet, JSON-lines or CSV files (a glob or a list of paths) with the ``field``
+    column, and the ``id_field`` column when the files have one; only those columns are read."""
     dd = require_dask()
     if isinstance(paths, (str, os.PathLike)):
         spec = os.fspath(paths)
@@ -72,7 +75,7 @@ def read_texts(paths: str | os.PathLike[str] | list[Any], *, field: str = "text"
         files = [os.fspath(p) for p in paths]
     if not files:
         raise InputError(f"no file matches {paths!r}")
-    missing = [f for f in files if not os.path.exists(f)]
+    missing = [f for f in files if not os.path.isfile(f)]
     if missing:
         raise InputError(f"file not found: {missing[0]}")
     suffixes = {os.path.splitext(f.removesuffix(".gz"))[1].lower() for f in files}
@@ -81,7 +84,7 @@ def read_texts(paths: str | os.PathLike[str] | list[Any], *, field: str = "text"
     suffix = suffixes.pop()
     try:
         if suffix in (".parquet", ".pq"):
-            frame = dd.read_parquet(files)  # only the text column is read (column projection)
+            frame = dd.read_parquet(files)  # only the columns used are read (column projection)
         elif suffix in (".jsonl", ".json", ".ndjson"):
             frame = dd.read_json(files, lines=True, blocksize=blocksize or 2**26)
         elif suffix in (".csv", ".tsv"):
@@ -95,7 +98,13 @@ def read_texts(paths: str | os.PathLike[str] | list[Any], *, field: str = "text"
         raise InputError(f"cannot read {files[0]}{' ...' if len(files) > 1 else ''}: {exc}") from None
     if field not in frame.columns:
         raise InputError(f"the files have no {field!r} column (columns: {list(frame.columns)})")
-    return frame[field]
+    cols = [field] + ([id_field] if id_field and id_field in frame.columns and id_field != field else [])
+    return frame[cols]
+
+
+def read_texts(paths: str | os.PathLike[str] | list[Any], *, field: str = "text", blocksize: Any = None) -> Any:
+    """A dask Series of the ``field`` column of Parquet, JSON-lines or CSV files (a glob or a list of paths)."""
+    return read_table(paths, field=field, blocksize=blocksize)[field]
 
 
 def as_text_series(obj: Any, *, field: str = "text") -> Any:
