@@ -96,6 +96,9 @@ def test_transform_is_lazy_same_partitions_and_partition_independent(fitted, tex
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
     # a list keeps its in-memory behaviour: an ndarray, the same labels
     np.testing.assert_array_equal(fitted.transform(as_list(texts)), a.to_numpy())
+    # fit_transform on a collection: the lazy labels of the whole corpus (labels_ holds the sample's)
+    ft = TopicModel(n_topics=3, reduction="pca", clustering="kmeans", random_state=0).fit_transform(s)
+    assert isinstance(ft, dd.Series) and len(ft.compute()) == N_DOCS
 
 
 def test_second_pass_reads_the_store_not_the_model(client, texts, tmp_path):
@@ -169,6 +172,12 @@ def test_bad_collections(client):
         TopicModel().fit(two)
     with pytest.raises(InputError, match="max_fit_docs"):
         TopicModel(max_fit_docs=0).fit(collection(["a", "b"], bounds=(0, 2)))
+    # methods that would need the whole corpus in memory refuse a collection instead of collecting it
+    small = collection(["a rocket reached orbit", "the team won the game"], bounds=(0, 2))
+    with pytest.raises(InputError, match="dask collection"):
+        KeywordExtractor().fit(small)
+    with pytest.raises(InputError, match="dask collection"):
+        TopicModel(assignment="centroid").fit(["a rocket reached orbit", "the game"]).partial_fit(small)
 
 
 def test_read_texts_from_files(tmp_path):
@@ -251,3 +260,19 @@ def test_cli_unreachable_scheduler_exits_1(tmp_path, texts):
     assert res.exit_code == 1, res.output
     assert f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_llm_keyword_extractors_on_dask_one_model_per_worker(client):
+    """LLM and hybrid keywords over partitions equal the list path; each worker unpickled each extractor once."""
+    from textmine import HybridKeywordExtractor, LLMKeywordExtractor
+
+    docs = [r["text"] for r in read_jsonl("keyphrase/inspec_test.jsonl", limit=4)]
+    docs.insert(1, "")
+    count = lambda: len(__import__("textmine.scale.keywords", fromlist=["_EXTRACTORS"])._EXTRACTORS)  # noqa: E731
+    before = client.run(count)
+    for cls in (LLMKeywordExtractor, HybridKeywordExtractor):
+        got = cls(top_n=3).transform(collection(docs, bounds=(0, 2, 5))).compute().tolist()
+        assert got == cls(top_n=3).transform(docs) and got[1] == []
+    after = client.run(count)
+    assert all(after[w] - before.get(w, 0) <= 2 for w in after), (before, after)  # one per extractor, not per task

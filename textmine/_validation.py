@@ -72,8 +72,19 @@ def as_document(doc: Any, index: int | None = None) -> str:
     raise InputError(f"document{where} must be a str, got {type(doc).__name__}: {doc!r:.60}")
 
 
+def is_dask_collection(obj: Any) -> bool:
+    """True for a dask Series / DataFrame / Bag (checked without importing dask; :mod:`textmine.scale`)."""
+    return (type(obj).__module__ or "").startswith("dask") and hasattr(obj, "__dask_graph__") \
+        and hasattr(obj, "npartitions")
+
+
 def as_documents(docs: Any, *, allow_empty_corpus: bool = False, name: str = "docs") -> list[str]:
     """Validate a corpus and return it as a list of ``str``."""
+    if is_dask_collection(docs):  # never collect a corpus that may not fit in memory
+        raise InputError(
+            f"{name} is a dask collection: only TopicModel.fit / transform and the keyword extractors' transform "
+            "take one (docs/scale.md); pass a list here"
+        )
     if isinstance(docs, (str, bytes, bytearray)):
         raise InputError(
             f"{name} must be a list of documents, not a single {type(docs).__name__}; "

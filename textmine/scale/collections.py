@@ -18,7 +18,7 @@ import glob
 import os
 from typing import Any
 
-from .._validation import clean_text
+from .._validation import clean_text, is_dask_collection
 from ..errors import DependencyError, InputError
 
 __all__ = ["is_dask_collection", "require_dask", "as_text_series", "read_texts", "read_table", "clean_partition",
@@ -34,14 +34,6 @@ def require_dask() -> Any:
     except ImportError as exc:
         raise DependencyError(f"large corpora on dask need dask[dataframe] and pandas ({exc}): {INSTALL_HINT}") from None
     return dd
-
-
-def is_dask_collection(obj: Any) -> bool:
-    """True for a dask Series / DataFrame / Bag (checked without importing dask)."""
-    module = type(obj).__module__ or ""
-    if not module.startswith("dask"):
-        return False
-    return hasattr(obj, "__dask_graph__") and hasattr(obj, "npartitions")
 
 
 def clean_partition(part: Any) -> Any:

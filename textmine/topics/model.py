@@ -33,9 +33,8 @@ import numpy as np
 
 from .._base import TextmineEstimator
 from .._progress import silent, stage
-from .._validation import as_documents, is_blank
+from .._validation import as_documents, is_blank, is_dask_collection
 from ..errors import EmptyCorpusError, InputError
-from ..scale.collections import is_dask_collection
 from . import analysis, merge, online, persist
 from .assignment import assign, assign_fitted, cosine_similarities, threshold_labels
 from .curation import CurationMixin
@@ -325,6 +324,8 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         return self.predict(docs, embeddings=embeddings)
 
     def fit_transform(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
+        if is_dask_collection(docs):  # labels_ holds the sample's labels: the corpus's are transform's (lazy)
+            return self.fit(docs).transform(docs)
         self.fit(docs, embeddings=embeddings)
         return self.labels_.copy() if self.transform_output == "labels" else self.transform(docs, embeddings=embeddings)
 
