@@ -94,6 +94,10 @@ def test_transform_is_lazy_same_partitions_and_partition_independent(fitted, tex
     b = fitted.transform(s.repartition(npartitions=3)).compute()
     assert a.index.tolist() == list(range(N_DOCS)) and a.dtype == np.int64
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+    import dask.bag as db  # a Bag of strings too (its partitions become the Series' partitions)
+
+    c = fitted.transform(db.from_sequence(texts, npartitions=3)).compute()
+    np.testing.assert_array_equal(c.to_numpy(), a.to_numpy())
     # a list keeps its in-memory behaviour: an ndarray, the same labels
     np.testing.assert_array_equal(fitted.transform(as_list(texts)), a.to_numpy())
     # fit_transform on a collection: the lazy labels of the whole corpus (labels_ holds the sample's)
@@ -105,14 +109,15 @@ def test_second_pass_reads_the_store_not_the_model(client, texts, tmp_path):
     """fit embeds every non-blank document once; transform and a refit never call the model again."""
     log = str(tmp_path / "calls.log")
     emb = CountingEmbedder(log, tag=f"store-{os.getpid()}-{tmp_path.name}")
-    s = collection(texts)
+    sub = texts[:124]
+    s = collection(sub, bounds=(0, 50, 100, 112, 124))
     tm = TopicModel(n_topics=4, reduction="pca", clustering="kmeans", embedding_model=emb, random_state=1,
-                    max_fit_docs=100)
+                    max_fit_docs=60)
     tm.fit(s)
-    n_nonblank = sum(1 for t in as_list(texts) if t.strip())
+    n_nonblank = sum(1 for t in as_list(sub) if t.strip())
     calls = encode_calls(log)
     assert sum(n for _, n in calls) == n_nonblank  # each document embedded once (the partitions are distinct)
-    assert tm.scale_["n_sample"] == 100 and sum(t.size for t in tm.topics_) + tm.scale_["outliers"] == n_nonblank
+    assert tm.scale_["n_sample"] == 60 and sum(t.size for t in tm.topics_) + tm.scale_["outliers"] == n_nonblank
     labels = tm.transform(s).compute()
     refit = TopicModel(**tm.get_params()).fit(s)
     assert encode_calls(log) == calls  # no new call: both passes read the shards
@@ -147,15 +152,15 @@ def test_keywords_on_dask_equal_the_list_path(client, texts):
 
 def test_a_worker_that_dies_mid_run_gives_the_same_result(client, texts, tmp_path):
     """The first encode call kills its worker process; the scheduler runs the task again elsewhere."""
-    sub = texts[:120]
+    sub = texts[:60]
     kw = dict(n_topics=3, reduction="pca", clustering="kmeans", random_state=3)
     marker = tmp_path / "died"
     tag = f"{os.getpid()}-{tmp_path.name}"
     dying = TopicModel(embedding_model=CountingEmbedder(str(tmp_path / "a.log"), f"die-{tag}", str(marker)), **kw)
-    dying.fit(collection(sub, bounds=(0, 40, 80, 120)))
+    dying.fit(collection(sub, bounds=(0, 20, 40, 60)))
     assert marker.exists()  # a worker did die
     calm = TopicModel(embedding_model=CountingEmbedder(str(tmp_path / "b.log"), f"calm-{tag}"), **kw)
-    calm.fit(collection(sub, bounds=(0, 40, 80, 120)))
+    calm.fit(collection(sub, bounds=(0, 20, 40, 60)))
     assert topics_of(dying) == topics_of(calm)
     np.testing.assert_array_equal(dying.topic_embeddings_, calm.topic_embeddings_)
 

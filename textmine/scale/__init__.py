@@ -15,8 +15,8 @@ collection of texts (a dask Series, a one-column dask DataFrame, a dask Bag) and
 
 Modules: :mod:`.collections` (inputs), :mod:`.store` (embedding shards), :mod:`.workers` (the model once
 per worker), :mod:`.partitions` (per-partition steps), :mod:`.fit` (the topic fit), :mod:`.keywords`,
-:mod:`.compute` (running graphs), :mod:`.cluster` (connecting to or starting a cluster). dask is
-imported only when one of them runs: ``pip install "textmine[dask]"``.
+:mod:`.compute` (running graphs), :mod:`.cluster` (connecting to or starting a cluster), :mod:`.dispatch`
+(the keyword extractors' hook). dask is imported only when one of them runs: ``pip install "textmine[dask]"``.
 """
 
 from __future__ import annotations

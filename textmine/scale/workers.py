@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,6 @@ class EmbedSpec:
     model: Any
     model_id: str
     store_root: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def worker_embedder(spec: EmbedSpec) -> Any:
