@@ -281,3 +281,26 @@ def test_llm_keyword_extractors_on_dask_one_model_per_worker(client):
         assert got == cls(top_n=3).transform(docs) and got[1] == []
     after = client.run(count)
     assert all(after[w] - before.get(w, 0) <= 2 for w in after), (before, after)  # one per extractor, not per task
+
+
+@pytest.mark.slow  # ~45 s: a second cluster starts and loads the model (the --scheduler path runs by default)
+def test_cli_keywords_on_a_local_cluster_it_starts(client, texts, tmp_path):
+    """--workers N starts (and closes) a LocalCluster of its own; JSON-lines input, ids kept."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from textmine.cli import app
+
+    src = tmp_path / "docs.jsonl"
+    sub = as_list(texts[:12])
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(sub)), encoding="utf-8")
+    res = CliRunner().invoke(app, ["keywords", str(src), "--workers", "1", "--output", str(tmp_path / "kw"), "-q",
+                                   "--top-n", "4"])
+    assert res.exit_code == 0, res.output
+    kw = pd.read_parquet(tmp_path / "kw").set_index("id")
+    want = KeywordExtractor(top_n=4).transform(sub)
+    assert [list(kw.loc[str(i), "keywords"]) for i in range(12)] == [[k.text for k in ks] for ks in want]
+    from dask.distributed import default_client
+
+    assert default_client() is client  # the command's own client is closed; the caller's is the default again
