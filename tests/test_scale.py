@@ -238,6 +238,12 @@ def test_cli_topics_and_keywords_on_a_scheduler(client, texts, tmp_path):
     saved = TopicModel.load(tmp_path / "model")
     np.testing.assert_array_equal(out["topic"].to_numpy(), saved.transform(as_list(texts[:150])))
     assert (out["topic"].to_numpy()[[3, 10, 11]] == -1).all() and set(out["topic"]) <= {-1, 0, 1, 2}
+    # the saved model applied to the files by the workers: the same topics
+    res = runner.invoke(app, ["transform", str(tmp_path / "model"), glob_, "--scheduler", addr, "--output",
+                              str(tmp_path / "again"), "-q"])
+    assert res.exit_code == 0, res.output
+    again = pd.read_parquet(tmp_path / "again").set_index("id").loc[out["id"]]
+    np.testing.assert_array_equal(again["topic"].to_numpy(), out["topic"].to_numpy())
     res = runner.invoke(app, ["keywords", glob_, "--scheduler", addr, "--output", str(tmp_path / "kw"), "-q",
                               "--top-n", "3"])
     assert res.exit_code == 0, res.output

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._types import Keyword
 from .errors import (
+    ClusterError,
     DependencyError,
     EmptyCorpusError,
     InputError,
@@ -98,5 +99,6 @@ __all__ = [
     "LLMOutputError",
     "PersistenceError",
     "DependencyError",
+    "ClusterError",
     "__version__",
 ]

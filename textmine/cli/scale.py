@@ -17,7 +17,7 @@ from typing import Any, Optional
 from ..console import STATE, info, step
 from ..errors import InputError
 
-__all__ = ["check_output_dir", "cluster_session", "topics_at_scale", "keywords_at_scale"]
+__all__ = ["check_output_dir", "cluster_session", "topics_at_scale", "assign_at_scale", "keywords_at_scale"]
 
 
 def check_output_dir(path: Optional[Path], force: bool) -> None:
@@ -94,14 +94,32 @@ def _meta(table: Any, field: str, id_field: str, columns: dict[str, Any]) -> Any
     return pd.DataFrame({**cols, **{c: pd.Series([], dtype=d) for c, d in columns.items()}})
 
 
+def assign_at_scale(table: Any, *, model: Any, field: str, id_field: str, output: Path, force: bool) -> None:
+    """Each document's topic (the fitted rule, on the workers) written by the workers to ``output``."""
+    import pyarrow as pa
+    from dask import delayed
+
+    from ..scale import read_table
+    from ..scale.fit import embed_spec, rule_of
+    from .common import topic_label_map
+
+    if isinstance(table, str):
+        table = read_table(table, field=field, id_field=id_field)
+        info(f"reading the input in {table.npartitions} partitions")
+    model._check_fitted("topic_embeddings_")
+    meta = _meta(table, field, id_field, {"topic": "int64", "topic_label": object})
+    out = table.map_partitions(_rows, field, id_field, _topic_columns, embed_spec(model),
+                               delayed(rule_of(model), pure=True), topic_label_map(model), meta=meta)
+    fields = [("id", pa.string()), ("topic", pa.int64()), ("topic_label", pa.string())]
+    _write(out, output, force, pa.schema(fields[-len(meta.columns):]))
+
+
 def topics_at_scale(input: str, *, model: Any, field: str, id_field: str, output: Optional[Path],
                     label: bool, llm: str, save: Optional[Path], force: bool) -> Any:
     """Fit ``model`` on the files' texts on the connected cluster, label, save, write each document's topic."""
-    import pyarrow as pa
-
     from ..scale import read_table
     from ..scale.fit import fit_collection
-    from .common import label_topics, save_model, topic_label_map
+    from .common import label_topics, save_model
 
     table = read_table(input, field=field, id_field=id_field)
     info(f"reading {input} in {table.npartitions} partitions")
@@ -115,15 +133,7 @@ def topics_at_scale(input: str, *, model: Any, field: str, id_field: str, output
         with step(f"saving the model to {save}"):
             save_model(model, save, force)
     if output is not None:
-        from dask import delayed
-
-        from ..scale.fit import embed_spec, rule_of
-
-        meta = _meta(table, field, id_field, {"topic": "int64", "topic_label": object})
-        out = table.map_partitions(_rows, field, id_field, _topic_columns, embed_spec(model),
-                                   delayed(rule_of(model), pure=True), topic_label_map(model), meta=meta)
-        fields = [("id", pa.string()), ("topic", pa.int64()), ("topic_label", pa.string())]
-        _write(out, output, force, pa.schema(fields[-len(meta.columns):]))
+        assign_at_scale(table, model=model, field=field, id_field=id_field, output=output, force=force)
     return model
 
 

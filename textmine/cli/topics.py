@@ -211,13 +211,30 @@ def transform_cmd(
     fmt: FormatOpt = "auto",
     force: ForceOpt = False,
     cache_dir: CacheDirOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    scheduler_timeout: SchedulerTimeoutOpt = 10.0,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Assign new documents to the topics of a saved model.
 
     Example: textmine transform model_dir new_docs.txt --output assignments.csv
+
+    Large corpora: textmine transform model_dir 'corpus/*.parquet' --workers 2 --output out/
     """
+    if scheduler is not None or workers is not None:
+        from .scale import assign_at_scale, check_output_dir, cluster_session
+
+        if output is None:
+            raise typer.BadParameter("with --scheduler / --workers the workers write the topics: give --output FOLDER",
+                                     param_hint="--output")
+        check_output_dir(output, force)
+        model = load_model(model_dir)
+        with cluster_session(scheduler, workers, scheduler_timeout):
+            assign_at_scale(input, model=model, field=field, id_field=id_field, output=output, force=force)
+        info(f"wrote the topics to {output}/")
+        return
     check_output(output, force)
     model = load_model(model_dir)
     corpus = read_input(input, field, id_field, fmt)
