@@ -42,7 +42,7 @@ from .._validation import as_document, as_documents, check_float, check_int, che
 from ..errors import InputError, LLMOutputError
 from .injection import instruction_sentences, planted_words, remove_sentences
 from .llm import _resolve_llm, stem_key
-from .promptrank import candidate_logprobs, fuse_scores, llm_scores
+from .promptrank import SCORE_PROMPTS, candidate_logprobs, fuse_scores, llm_scores, position_scores
 
 __all__ = ["HybridKeywordExtractor", "HYBRID_INSTRUCTION", "HYBRID_EXAMPLES", "format_hybrid_text"]
 
@@ -128,7 +128,16 @@ class HybridKeywordExtractor(TextmineEstimator):
     llm_weight, length_alpha, terminator:
         ``method="score"``: the fused score is ``(1 - llm_weight) * z(embedding) + llm_weight *
         z(sum(log p) / n_tokens ** length_alpha)`` over the tokens of ``" " + candidate +
-        terminator``.  Defaults chosen on development data (``benchmarks/llm_assist.py --tune``).
+        terminator`` (plus the position term below).  Defaults chosen on development data
+        (``benchmarks/llm_assist_hybtune.py``).
+    score_prompt:
+        ``method="score"``: the prompt the candidates complete, a name of
+        :data:`textmine.keywords.promptrank.SCORE_PROMPTS`: ``"text"`` ("... This text mainly talks
+        about") or ``"book"`` (PromptRank's wording, "... This book mainly talks about").
+    position_weight:
+        ``method="score"``: weight ``p`` of ``z(-log(1 + first character offset))`` (earlier in the
+        document is better, PromptRank's position penalty); the embedding gets ``1 - llm_weight - p``.
+        ``llm_weight + position_weight`` must not exceed 1.
     fusion:
         ``"rrf"``: score = ``1/(k + llm_rank) + 1/(k + embedding_rank)``
         (candidates the LLM did not pick only get the second term);
@@ -187,6 +196,8 @@ class HybridKeywordExtractor(TextmineEstimator):
         llm_weight: float = 0.7,
         length_alpha: float = 0.5,
         terminator: str = ".",
+        score_prompt: str = "text",
+        position_weight: float = 0.0,
         fusion: str = "rrf",
         rrf_k: float = 5.0,
         ngram_range: tuple[int, int] = (1, 4),
@@ -204,6 +215,8 @@ class HybridKeywordExtractor(TextmineEstimator):
         self.llm_weight = llm_weight
         self.length_alpha = length_alpha
         self.terminator = terminator
+        self.score_prompt = score_prompt
+        self.position_weight = position_weight
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.ngram_range = ngram_range
@@ -222,6 +235,13 @@ class HybridKeywordExtractor(TextmineEstimator):
             raise InputError(f"method must be 'score' or 'choose', got {self.method!r}")
         check_float(self.llm_weight, "llm_weight", low=0.0, high=1.0)
         check_float(self.length_alpha, "length_alpha", low=0.0, high=2.0)
+        check_float(self.position_weight, "position_weight", low=0.0, high=1.0)
+        if float(self.llm_weight) + float(self.position_weight) > 1.0 + 1e-9:
+            raise InputError(
+                f"llm_weight + position_weight must be at most 1, got {self.llm_weight} + {self.position_weight}"
+            )
+        if not isinstance(self.score_prompt, str) or self.score_prompt not in SCORE_PROMPTS:
+            raise InputError(f"score_prompt must be one of {sorted(SCORE_PROMPTS)}, got {self.score_prompt!r:.60}")
         if not isinstance(self.terminator, str) or len(self.terminator) > 8:
             raise InputError(f"terminator must be a short string, got {self.terminator!r}")
         if self.fusion not in ("rrf", "llm"):
@@ -364,10 +384,16 @@ class HybridKeywordExtractor(TextmineEstimator):
     def _score(self, text: str, names: list[str], emb: list[float]) -> list[Keyword]:
         import numpy as np
 
+        instruction, answer_prefix = SCORE_PROMPTS[self.score_prompt]
         lps = candidate_logprobs(
-            self.llm_, text, names, terminator=self.terminator, max_doc_tokens=self.max_doc_tokens
+            self.llm_, text, names, terminator=self.terminator, instruction=instruction,
+            answer_prefix=answer_prefix, max_doc_tokens=self.max_doc_tokens,
         )
-        fused = fuse_scores(np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight)
+        pw = float(self.position_weight)
+        fused = fuse_scores(
+            np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight,
+            position_scores(text, names) if pw else None, pw,
+        )
         order = np.argsort(-fused, kind="stable")  # ties: embedding order
         # reported score: the fused z-score squashed into (0, 1), monotone in the ranking
         return self._dedupe((names[i], float(1.0 / (1.0 + np.exp(-fused[i])))) for i in order)
