@@ -238,9 +238,59 @@ def grid(args: argparse.Namespace) -> None:
         print(r)
 
 
+def ceiling(args: argparse.Namespace) -> None:
+    """No LLM: what the candidate stage allows on each set (dev or test; a diagnosis, never a choice)."""
+    import collections
+
+    import keywords as kb
+    from textmine import HybridKeywordExtractor
+    from textmine.evaluation.keyphrases import normalize_keyphrase as nk
+    from textmine.keywords.candidates import extract_candidates
+
+    started = dt.datetime.now(dt.timezone.utc)
+    sets = la.dev_sets(args.dev_limit) if args.split == "dev" else {
+        f"{k}-test": kb.read_jsonl(v) for k, v in la.TEST.items()}
+    out: dict = {"machine": _fresh.machine(started), "argv": sys.argv[1:], "sets": {}}
+    for name, rows in sets.items():
+        texts = [r["text"] for r in rows]
+        hy = HybridKeywordExtractor(llm=None, n_candidates=args.top)  # the candidate stage only: no LLM loaded
+        hy._validate_params()
+        cands = hy._make_extractor().fit_transform(texts)
+        lengths: collections.Counter = collections.Counter()
+        st: collections.Counter = collections.Counter()
+        oracle = {n: [] for n in (10, 20, 30, 40) if n <= args.top}
+        for r, cs in zip(rows, cands):
+            gold = {nk(g) for g in r["keyphrases"]} - {""}
+            low = " " + nk(r["text"]) + " "
+            pool = {nk(c.text) for c in extract_candidates(r["text"], ngram_range=hy.ngram_range)}
+            st["gold"] += len(gold)
+            st["in_text"] += sum(f" {g} " in low for g in gold)
+            st["nested_in_gold"] += sum(any(g != h and f" {g} " in f" {h} " for h in gold) for g in gold)
+            st["in_all_candidates"] += len(gold & pool)
+            for g in gold:
+                lengths[min(len(g.split()), 5)] += 1
+            for n in oracle:
+                c = min(10, len(gold & {nk(x.text) for x in cs[:n]}))
+                st[f"in_top{n}"] += len(gold & {nk(x.text) for x in cs[:n]})
+                p_, r_ = c / 10, c / max(1, len(gold))
+                oracle[n].append(2 * p_ * r_ / (p_ + r_) if c else 0.0)
+        g = st["gold"]
+        res = {"docs": len(rows), "gold_per_doc": round(g / len(rows), 1),
+               "gold_words_share": {("5+" if k == 5 else str(k)): round(100 * v / g, 1) for k, v in sorted(lengths.items())},
+               "gold_in_text": round(100 * st["in_text"] / g, 1),
+               "gold_nested_in_other_gold": round(100 * st["nested_in_gold"] / g, 1),
+               "recall_all_candidates": round(100 * st["in_all_candidates"] / g, 1),
+               **{f"recall_top{n}": round(100 * st[f"in_top{n}"] / g, 1) for n in oracle},
+               **{f"oracle_F1@10_top{n}": round(100 * float(np.mean(v)), 1) for n, v in oracle.items()}}
+        out["sets"][name] = res
+        print(name, res, flush=True)
+    Path(args.json).write_text(json.dumps(out, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("collect", "grid"))
+    ap.add_argument("mode", choices=("collect", "grid", "ceiling"))
+    ap.add_argument("--split", choices=("dev", "test"), default="dev", help="ceiling: the sets to describe")
     ap.add_argument("--model", default="gemma3-270m")
     ap.add_argument("--prompt", default="default", choices=list(PROMPTS))
     ap.add_argument("--prompts", default="default")
@@ -253,7 +303,7 @@ def main() -> None:
     ap.add_argument("--nested", default="none,drop,demote", help="nesting rule after the fusion")
     ap.add_argument("--json", default=str(RESULTS / "llm_assist_hybtune_grid.json"))
     args = ap.parse_args()
-    collect(args) if args.mode == "collect" else grid(args)
+    {"collect": collect, "grid": grid, "ceiling": ceiling}[args.mode](args)
 
 
 if __name__ == "__main__":
