@@ -54,8 +54,7 @@ CAND_SETTINGS = {  # name -> KeywordExtractor parameters of the candidate stage
 PROMPTS = {  # name -> (instruction, answer_prefix) of LLM.score_continuations
     "default": None,  # textmine.keywords.promptrank.SCORE_INSTRUCTION / ANSWER_PREFIX
     "book": ("Read the text.", "This book mainly talks about"),
-    "science": ("Read the abstract of a scientific article and give its keyphrases.",
-                "The keyphrases of this article are"),
+    "science": ("Read the scientific article.", "This article mainly talks about"),  # book, domain-aware
     "topic": ("Read the scientific text and say what it is about.", "This text is mainly about"),
     # the default prompt without the document: each candidate's prior likelihood, for a PMI-style
     # calibration (log p(candidate | document) - beta * log p(candidate | no document))
@@ -78,6 +77,8 @@ def collect(args: argparse.Namespace) -> None:
     llm = la.load_model(args.model)
     instr, prefix = PROMPTS[args.prompt] or (SCORE_INSTRUCTION, ANSWER_PREFIX)
     for name, rows in sets.items():
+        if args.sets and name not in args.sets.split(","):
+            continue
         s = data["sets"].setdefault(name, {"docs": [{"gold": r["keyphrases"], "text": r["text"], "cands": {},
                                                      "lp": {}} for r in rows]})
         docs = s["docs"]
@@ -93,7 +94,8 @@ def collect(args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         for i, d in enumerate(docs):
             lp = d["lp"].setdefault(args.prompt, {})
-            names = sorted({c for cs in d["cands"].values() for c, _ in cs} - set(lp))
+            wanted = [cs for k, cs in d["cands"].items() if k in args.csets.split(",")]
+            names = sorted({c for cs in wanted for c, _ in cs} - set(lp))
             if names:
                 got = llm.score_continuations(instr, NO_DOC if args.prompt == "nodoc" else d["text"], [f" {c.strip()}." for c in names],
                                               answer_prefix=prefix, max_doc_tokens=1024)
@@ -299,6 +301,7 @@ def main() -> None:
     ap.add_argument("--ns", default="15,20,25,30,40")
     ap.add_argument("--csets", default=",".join(CAND_SETTINGS))
     ap.add_argument("--alphas", default="0,0.5,1")
+    ap.add_argument("--sets", default=None, help="collect: only these sets, e.g. semeval-dev")
     ap.add_argument("--pos-ws", default="0,0.1,0.2")
     ap.add_argument("--nested", default="none,drop,demote", help="nesting rule after the fusion")
     ap.add_argument("--json", default=str(RESULTS / "llm_assist_hybtune_grid.json"))

@@ -138,7 +138,7 @@ def test_scoring_hybrid_keeps_candidates_and_is_independent_of_other_documents(l
     assert hy.transform([docs[1]])[0] == out[1]  # alone or with others: the same keyphrases
     assert hy.stats_["parse_failures"] == 0
     # the LLM changes the embedding order somewhere (else it would not be doing anything)
-    emb_only = hy.set_params(llm_weight=0.0).transform(docs)
+    emb_only = hy.set_params(llm_weight=0.0, position_weight=0.0).transform(docs)
     assert [[k.text for k in ks] for ks in emb_only] != [[k.text for k in ks] for ks in out[:3]]
 
     def dedup(names):
@@ -153,12 +153,12 @@ def test_scoring_hybrid_keeps_candidates_and_is_independent_of_other_documents(l
 
 
 def test_score_prompt_and_position_weight_reach_the_scores(llm, docs):
-    base = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=12).fit(docs)
+    base = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=12, score_prompt="text").fit(docs)
     out = base.transform(docs)
     # the "book" prompt: other log-probabilities, so another fused order somewhere
     instr, prefix = SCORE_PROMPTS["book"]
     names = [c.text for c in base.extractor_.transform(docs[:1])[0]]
-    a = candidate_logprobs(llm, docs[0], names, max_doc_tokens=1024)
+    a = candidate_logprobs(llm, docs[0], names, max_doc_tokens=1024)  # "text", the module's default prompt
     b = candidate_logprobs(llm, docs[0], names, instruction=instr, answer_prefix=prefix, max_doc_tokens=1024)
     assert any(not np.allclose(x, y) for x, y in zip(a, b))
     book = base.set_params(score_prompt="book").transform(docs)
@@ -173,5 +173,7 @@ def test_score_prompt_and_position_weight_reach_the_scores(llm, docs):
 @pytest.mark.parametrize("params", [{"score_prompt": "poem"}, {"score_prompt": None}, {"position_weight": -0.1},
                                     {"position_weight": 1.5}, {"llm_weight": 0.8, "position_weight": 0.3}])
 def test_bad_scoring_params(params):
+    d = HybridKeywordExtractor()  # the defaults chosen on dev data (benchmarks/llm_assist_hybtune.py)
+    assert (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight) == ("book", 40, 0.8, 1.0, 0.1)
     with pytest.raises(InputError):
         HybridKeywordExtractor(**params)._validate_params()

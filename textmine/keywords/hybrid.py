@@ -6,11 +6,12 @@ candidate phrases of each document (noun-phrase chunks ranked by embedding
 similarity with position / corpus priors); then, with ``method="score"`` (the
 default), the LLM *scores* every candidate:
 
-* the likelihood of the candidate completing "<document> This text mainly talks
-  about ..." (PromptRank's idea, :mod:`textmine.keywords.promptrank`), read from
-  the model's token probabilities, is fused with the embedding score (per-document
-  z-scores, weight ``llm_weight``).  No text is generated, so every keyphrase is one
-  of the document's candidates and nothing can fail to parse.
+* the likelihood of the candidate completing "<document> This book mainly talks
+  about ..." (PromptRank's idea and wording, :mod:`textmine.keywords.promptrank`), read
+  from the model's token probabilities, is fused with the embedding score and the
+  candidate's first position in the text (per-document z-scores, weights ``llm_weight``
+  and ``position_weight``).  No text is generated, so every keyphrase is one of the
+  document's candidates and nothing can fail to parse.
 
 With ``method="choose"`` the LLM instead sees the document and the candidate
 list and picks the best ``top_n`` in order through ``LLM.generate_list(choices=
@@ -122,14 +123,19 @@ class HybridKeywordExtractor(TextmineEstimator):
         Keyphrases per document.
     n_candidates:
         Candidates proposed by the embedding extractor (the ones the LLM scores or chooses from).
+        40 (was 20 before 2026-12-03) with the scoring defaults below, chosen with them on
+        development data.
     method:
         ``"score"``: the LLM's likelihood of each candidate fused with its embedding score;
         ``"choose"``: the LLM picks among the candidates (grammar), fused by ``fusion``.
     llm_weight, length_alpha, terminator:
-        ``method="score"``: the fused score is ``(1 - llm_weight) * z(embedding) + llm_weight *
-        z(sum(log p) / n_tokens ** length_alpha)`` over the tokens of ``" " + candidate +
-        terminator`` (plus the position term below).  Defaults chosen on development data
-        (``benchmarks/llm_assist_hybtune.py``).
+        ``method="score"``: the fused score is ``(1 - llm_weight - position_weight) * z(embedding)
+        + llm_weight * z(sum(log p) / n_tokens ** length_alpha) + position_weight * z(position)``,
+        the log-probabilities over the tokens of ``" " + candidate + terminator``.  The defaults
+        (``n_candidates=40``, ``llm_weight=0.8``, ``length_alpha=1.0``, ``score_prompt="book"``,
+        ``position_weight=0.1``) were chosen jointly on development data only
+        (``benchmarks/llm_assist_hybtune.py``, docs/benchmarks/llm_assist.md); the earlier
+        ``20 / 0.7 / 0.5 / "text" / 0.0`` remain available as parameters.
     score_prompt:
         ``method="score"``: the prompt the candidates complete, a name of
         :data:`textmine.keywords.promptrank.SCORE_PROMPTS`: ``"text"`` ("... This text mainly talks
@@ -191,13 +197,13 @@ class HybridKeywordExtractor(TextmineEstimator):
         llm: Any = "default",
         top_n: int = 10,
         *,
-        n_candidates: int = 20,
+        n_candidates: int = 40,
         method: str = "score",
-        llm_weight: float = 0.7,
-        length_alpha: float = 0.5,
+        llm_weight: float = 0.8,
+        length_alpha: float = 1.0,
         terminator: str = ".",
-        score_prompt: str = "text",
-        position_weight: float = 0.0,
+        score_prompt: str = "book",
+        position_weight: float = 0.1,
         fusion: str = "rrf",
         rrf_k: float = 5.0,
         ngram_range: tuple[int, int] = (1, 4),
