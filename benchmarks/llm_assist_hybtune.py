@@ -240,6 +240,28 @@ def grid(args: argparse.Namespace) -> None:
         print(r)
 
 
+def prompts(args: argparse.Namespace) -> None:
+    """Prompts compared on one set (``--sets``, e.g. only SemEval-2017 dev was collected for a prompt):
+    F1@10 at the chosen setting, the best over a small grid, and the grid mean."""
+    data = json.loads(cache_path(args.model).read_text())
+    out: dict = {"machine": _fresh.machine(dt.datetime.now(dt.timezone.utc)), "argv": sys.argv[1:], "prompts": {}}
+    for name in args.sets.split(","):
+        docs = data["sets"][name]["docs"]
+        for prompt in args.prompts.split(","):
+            fs = [features(d, "ng14_nested", prompt, (0.5, 1.0)) for d in docs]
+            rows = []
+            for n, a, pw, w in itertools.product((20, 30, 40), (0.5, 1.0), (0.0, 0.1), (0.5, 0.6, 0.7, 0.8, 0.9)):
+                if w + pw <= 1:
+                    f1 = 100 * float(np.mean([f1_at(f, rank_f(f, n, w, a, pw, "none")) for f in fs]))
+                    rows.append({"n": n, "alpha": a, "pos_w": pw, "w": w, "F1@10": round(f1, 2)})
+            chosen = next(r for r in rows if (r["n"], r["alpha"], r["pos_w"], r["w"]) == (40, 1.0, 0.1, 0.8))
+            res = {"chosen_setting": chosen, "best": max(rows, key=lambda r: r["F1@10"]),
+                   "grid_mean": round(float(np.mean([r["F1@10"] for r in rows])), 2)}
+            out["prompts"][f"{name} {prompt}"] = res
+            print(name, prompt, res, flush=True)
+    Path(args.json).write_text(json.dumps(out, indent=1))
+
+
 def ceiling(args: argparse.Namespace) -> None:
     """No LLM: what the candidate stage allows on each set (dev or test; a diagnosis, never a choice)."""
     import collections
@@ -291,7 +313,7 @@ def ceiling(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("collect", "grid", "ceiling"))
+    ap.add_argument("mode", choices=("collect", "grid", "prompts", "ceiling"))
     ap.add_argument("--split", choices=("dev", "test"), default="dev", help="ceiling: the sets to describe")
     ap.add_argument("--model", default="gemma3-270m")
     ap.add_argument("--prompt", default="default", choices=list(PROMPTS))
@@ -306,7 +328,7 @@ def main() -> None:
     ap.add_argument("--nested", default="none,drop,demote", help="nesting rule after the fusion")
     ap.add_argument("--json", default=str(RESULTS / "llm_assist_hybtune_grid.json"))
     args = ap.parse_args()
-    {"collect": collect, "grid": grid, "ceiling": ceiling}[args.mode](args)
+    {"collect": collect, "grid": grid, "prompts": prompts, "ceiling": ceiling}[args.mode](args)
 
 
 if __name__ == "__main__":
