@@ -262,6 +262,35 @@ def prompts(args: argparse.Namespace) -> None:
     Path(args.json).write_text(json.dumps(out, indent=1))
 
 
+OLD_DEFAULTS = {"score_prompt": "text", "n_candidates": 20, "llm_weight": 0.7, "length_alpha": 0.5,
+                "position_weight": 0.0}  # the hybrid's scoring defaults before this search
+
+
+def speed(args: argparse.Namespace) -> None:
+    """s/doc of the earlier and the new defaults on the same documents, alternating, in one process
+    (a shared machine's load changes during a run: the ratio is the figure)."""
+    from textmine import HybridKeywordExtractor
+
+    rows = la.dev_sets(args.dev_limit)[args.sets or "semeval-dev"][: args.limit]
+    texts = [r["text"] for r in rows]
+    llm = la.load_model(args.model)
+    est = {"earlier defaults": HybridKeywordExtractor(llm=llm, **OLD_DEFAULTS).fit(texts),
+           "new defaults": HybridKeywordExtractor(llm=llm).fit(texts)}
+    for e in est.values():
+        e.transform(texts[:1])  # warm: embedding cache, scorer context
+    secs = {k: 0.0 for k in est}
+    load0 = os.getloadavg()[0]
+    for t in texts:
+        for k, e in est.items():
+            t0 = time.perf_counter()
+            e.transform([t])
+            secs[k] += time.perf_counter() - t0
+    out = {"machine": _fresh.machine(dt.datetime.now(dt.timezone.utc), load0) + f"; load average at end {os.getloadavg()[0]:.1f}",
+           "argv": sys.argv[1:], "docs": len(texts), "s_per_doc": {k: round(v / len(texts), 3) for k, v in secs.items()}}
+    print(out, flush=True)
+    Path(args.json).write_text(json.dumps(out, indent=1))
+
+
 def ceiling(args: argparse.Namespace) -> None:
     """No LLM: what the candidate stage allows on each set (dev or test; a diagnosis, never a choice)."""
     import collections
@@ -313,7 +342,8 @@ def ceiling(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("collect", "grid", "prompts", "ceiling"))
+    ap.add_argument("mode", choices=("collect", "grid", "prompts", "ceiling", "speed"))
+    ap.add_argument("--limit", type=int, default=25, help="speed: the first N documents")
     ap.add_argument("--split", choices=("dev", "test"), default="dev", help="ceiling: the sets to describe")
     ap.add_argument("--model", default="gemma3-270m")
     ap.add_argument("--prompt", default="default", choices=list(PROMPTS))
@@ -328,7 +358,7 @@ def main() -> None:
     ap.add_argument("--nested", default="none,drop,demote", help="nesting rule after the fusion")
     ap.add_argument("--json", default=str(RESULTS / "llm_assist_hybtune_grid.json"))
     args = ap.parse_args()
-    {"collect": collect, "grid": grid, "prompts": prompts, "ceiling": ceiling}[args.mode](args)
+    {"collect": collect, "grid": grid, "prompts": prompts, "ceiling": ceiling, "speed": speed}[args.mode](args)
 
 
 if __name__ == "__main__":
