@@ -124,7 +124,8 @@ class HybridKeywordExtractor(TextmineEstimator):
     n_candidates:
         Candidates proposed by the embedding extractor (the ones the LLM scores or chooses from).
         40 (was 20 before 2026-12-03) with the scoring defaults below, chosen with them on
-        development data.
+        development data.  ``method="choose"`` reads the same list (its benchmark rows were
+        measured with 20; pass ``n_candidates=20`` to reproduce them).
     method:
         ``"score"``: the LLM's likelihood of each candidate fused with its embedding score;
         ``"choose"``: the LLM picks among the candidates (grammar), fused by ``fusion``.
