@@ -7,6 +7,16 @@
     TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_hybtune.py collect --prompt default
     # 2. grid: candidate setting x n_candidates x llm_weight x length_alpha x position weight x nesting rule
     python benchmarks/llm_assist_hybtune.py grid --prompts default --json benchmarks/results/llm_assist_hybtune_grid.json
+    #    prompts: "p1+p2" averages two prompts' scores, "p-nodoc@b" subtracts b x the no-document score (PMI)
+    # 3. prompts collected on one set only, compared there (chosen setting, best point, grid mean)
+    python benchmarks/llm_assist_hybtune.py prompts --sets semeval-dev --prompts book,science --json ...
+    # 4. no LLM: what the candidate stage allows (gold lengths, nesting, candidate recall, oracle F1@10);
+    #    --split test describes the test sets (a diagnosis: nothing is chosen from it)
+    python benchmarks/llm_assist_hybtune.py ceiling --split dev --top 40 --json ...
+    # 5. s/doc of the earlier and the new defaults on the same documents, alternating, one process
+    TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_hybtune.py speed --sets semeval-dev --limit 25 --json ...
+
+The commands and results of 2026-12-03 are in docs/benchmarks/llm_assist.md (last section).
 
 Development data only, as ``benchmarks/llm_assist.py``: Inspec train+validation (``inspec_all.jsonl`` minus
 the test ids, the first ``--dev-limit`` by id) and ``semeval2017_dev.jsonl`` (50).  Never a test set.
@@ -97,7 +107,8 @@ def collect(args: argparse.Namespace) -> None:
             wanted = [cs for k, cs in d["cands"].items() if k in args.csets.split(",")]
             names = sorted({c for cs in wanted for c, _ in cs} - set(lp))
             if names:
-                got = llm.score_continuations(instr, NO_DOC if args.prompt == "nodoc" else d["text"], [f" {c.strip()}." for c in names],
+                text = NO_DOC if args.prompt == "nodoc" else d["text"]
+                got = llm.score_continuations(instr, text, [f" {c.strip()}." for c in names],
                                               answer_prefix=prefix, max_doc_tokens=1024)
                 lp.update({c: x.tolist() for c, x in zip(names, got)})
             if i % 25 == 0:
@@ -285,8 +296,9 @@ def speed(args: argparse.Namespace) -> None:
             t0 = time.perf_counter()
             e.transform([t])
             secs[k] += time.perf_counter() - t0
-    out = {"machine": _fresh.machine(dt.datetime.now(dt.timezone.utc), load0) + f"; load average at end {os.getloadavg()[0]:.1f}",
-           "argv": sys.argv[1:], "docs": len(texts), "s_per_doc": {k: round(v / len(texts), 3) for k, v in secs.items()}}
+    machine = _fresh.machine(dt.datetime.now(dt.timezone.utc), load0)
+    out = {"machine": machine + f"; load average at end {os.getloadavg()[0]:.1f}", "argv": sys.argv[1:],
+           "docs": len(texts), "s_per_doc": {k: round(v / len(texts), 3) for k, v in secs.items()}}
     print(out, flush=True)
     Path(args.json).write_text(json.dumps(out, indent=1))
 
@@ -329,7 +341,8 @@ def ceiling(args: argparse.Namespace) -> None:
                 oracle[n].append(2 * p_ * r_ / (p_ + r_) if c else 0.0)
         g = st["gold"]
         res = {"docs": len(rows), "gold_per_doc": round(g / len(rows), 1),
-               "gold_words_share": {("5+" if k == 5 else str(k)): round(100 * v / g, 1) for k, v in sorted(lengths.items())},
+               "gold_words_share": {("5+" if k == 5 else str(k)): round(100 * v / g, 1)
+                                    for k, v in sorted(lengths.items())},
                "gold_in_text": round(100 * st["in_text"] / g, 1),
                "gold_nested_in_other_gold": round(100 * st["nested_in_gold"] / g, 1),
                "recall_all_candidates": round(100 * st["in_all_candidates"] / g, 1),

@@ -174,6 +174,7 @@ def test_score_prompt_and_position_weight_reach_the_scores(llm, docs):
                                     {"position_weight": 1.5}, {"llm_weight": 0.8, "position_weight": 0.3}])
 def test_bad_scoring_params(params):
     d = HybridKeywordExtractor()  # the defaults chosen on dev data (benchmarks/llm_assist_hybtune.py)
-    assert (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight) == ("book", 40, 0.8, 1.0, 0.1)
+    got = (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight)
+    assert got == ("book", 40, 0.8, 1.0, 0.1)
     with pytest.raises(InputError):
         HybridKeywordExtractor(**params)._validate_params()
