@@ -12,9 +12,12 @@ from textmine.keywords.llm import ground_keyword, stem_key
 from textmine.keywords.promptrank import (
     ANSWER_PREFIX,
     SCORE_INSTRUCTION,
+    SCORE_PROMPTS,
     candidate_logprobs,
+    first_offset,
     fuse_scores,
     llm_scores,
+    position_scores,
     render_score_prompt,
 )
 
@@ -97,6 +100,21 @@ def test_mistral_scoring_prompt_exact_string():
         "Solar cells convert sunlight into electricity. [/INST]This text mainly talks about"
     )
     assert render_score_prompt("Solar cells.", "gemma3-270m").endswith("Text: Solar cells.\nAnswer: This text mainly talks about")
+    book = render_score_prompt("Solar cells.", "mistral-7b-instruct", score_prompt="book")
+    assert book == "<s>[INST] Read the text.\n\nText:\nSolar cells. [/INST]This book mainly talks about"
+    assert render_score_prompt("Solar cells.", "gemma3-270m", "book").endswith("Answer: This book mainly talks about")
+
+
+def test_position_term():
+    text = "Graph neural networks. We train graph neural networks on citation graphs."
+    assert first_offset(text.lower(), "Citation graphs") == text.lower().index("citation")
+    assert first_offset(text.lower(), "absent phrase") == len(text)  # absent: last
+    pos = position_scores(text, ["citation graphs", "graph neural networks", "absent phrase"])
+    assert np.argsort(-pos).tolist() == [1, 0, 2]
+    emb, ll = np.array([0.9, 0.5, 0.1]), np.array([-1.0, -2.0, -3.0])
+    assert np.array_equal(fuse_scores(emb, ll, 0.5, pos, 0.0), fuse_scores(emb, ll, 0.5))
+    only_pos = fuse_scores(emb, ll, 0.0, pos, 1.0)
+    assert np.argsort(-only_pos).tolist() == [1, 0, 2]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +138,7 @@ def test_scoring_hybrid_keeps_candidates_and_is_independent_of_other_documents(l
     assert hy.transform([docs[1]])[0] == out[1]  # alone or with others: the same keyphrases
     assert hy.stats_["parse_failures"] == 0
     # the LLM changes the embedding order somewhere (else it would not be doing anything)
-    emb_only = hy.set_params(llm_weight=0.0).transform(docs)
+    emb_only = hy.set_params(llm_weight=0.0, position_weight=0.0).transform(docs)
     assert [[k.text for k in ks] for ks in emb_only] != [[k.text for k in ks] for ks in out[:3]]
 
     def dedup(names):
@@ -132,3 +150,31 @@ def test_scoring_hybrid_keeps_candidates_and_is_independent_of_other_documents(l
         return out[:6]
 
     assert [[k.text for k in ks] for ks in emb_only] == [dedup([c.text for c in cs]) for cs in cands]
+
+
+def test_score_prompt_and_position_weight_reach_the_scores(llm, docs):
+    base = HybridKeywordExtractor(llm=llm, top_n=8, n_candidates=12, score_prompt="text").fit(docs)
+    out = base.transform(docs)
+    # the "book" prompt: other log-probabilities, so another fused order somewhere
+    instr, prefix = SCORE_PROMPTS["book"]
+    names = [c.text for c in base.extractor_.transform(docs[:1])[0]]
+    a = candidate_logprobs(llm, docs[0], names, max_doc_tokens=1024)  # "text", the module's default prompt
+    b = candidate_logprobs(llm, docs[0], names, instruction=instr, answer_prefix=prefix, max_doc_tokens=1024)
+    assert any(not np.allclose(x, y) for x, y in zip(a, b))
+    book = base.set_params(score_prompt="book").transform(docs)
+    assert [[k.text for k in ks] for ks in book] != [[k.text for k in ks] for ks in out]
+    # position only: the candidates in the order of their first occurrence in the text
+    by_pos = base.set_params(llm_weight=0.0, position_weight=1.0).transform(docs)
+    for doc, kws in zip(docs, by_pos):
+        offsets = [first_offset(doc.lower(), k.text) for k in kws]
+        assert offsets == sorted(offsets)
+
+
+@pytest.mark.parametrize("params", [{"score_prompt": "poem"}, {"score_prompt": None}, {"position_weight": -0.1},
+                                    {"position_weight": 1.5}, {"llm_weight": 0.8, "position_weight": 0.3}])
+def test_bad_scoring_params(params):
+    d = HybridKeywordExtractor()  # the defaults chosen on dev data (benchmarks/llm_assist_hybtune.py)
+    got = (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight)
+    assert got == ("book", 40, 0.8, 1.0, 0.1)
+    with pytest.raises(InputError):
+        HybridKeywordExtractor(**params)._validate_params()

@@ -6,11 +6,12 @@ candidate phrases of each document (noun-phrase chunks ranked by embedding
 similarity with position / corpus priors); then, with ``method="score"`` (the
 default), the LLM *scores* every candidate:
 
-* the likelihood of the candidate completing "<document> This text mainly talks
-  about ..." (PromptRank's idea, :mod:`textmine.keywords.promptrank`), read from
-  the model's token probabilities, is fused with the embedding score (per-document
-  z-scores, weight ``llm_weight``).  No text is generated, so every keyphrase is one
-  of the document's candidates and nothing can fail to parse.
+* the likelihood of the candidate completing "<document> This book mainly talks
+  about ..." (PromptRank's idea and wording, :mod:`textmine.keywords.promptrank`), read
+  from the model's token probabilities, is fused with the embedding score and the
+  candidate's first position in the text (per-document z-scores, weights ``llm_weight``
+  and ``position_weight``).  No text is generated, so every keyphrase is one of the
+  document's candidates and nothing can fail to parse.
 
 With ``method="choose"`` the LLM instead sees the document and the candidate
 list and picks the best ``top_n`` in order through ``LLM.generate_list(choices=
@@ -43,7 +44,7 @@ from ..errors import InputError, LLMOutputError
 from ..scale.dispatch import keyword_collections
 from .injection import instruction_sentences, planted_words, remove_sentences
 from .llm import _resolve_llm, stem_key
-from .promptrank import candidate_logprobs, fuse_scores, llm_scores
+from .promptrank import SCORE_PROMPTS, candidate_logprobs, fuse_scores, llm_scores, position_scores
 
 __all__ = ["HybridKeywordExtractor", "HYBRID_INSTRUCTION", "HYBRID_EXAMPLES", "format_hybrid_text"]
 
@@ -123,13 +124,28 @@ class HybridKeywordExtractor(TextmineEstimator):
         Keyphrases per document.
     n_candidates:
         Candidates proposed by the embedding extractor (the ones the LLM scores or chooses from).
+        40 (was 20 before 2026-12-03) with the scoring defaults below, chosen with them on
+        development data.  ``method="choose"`` reads the same list (its benchmark rows were
+        measured with 20; pass ``n_candidates=20`` to reproduce them).
     method:
         ``"score"``: the LLM's likelihood of each candidate fused with its embedding score;
         ``"choose"``: the LLM picks among the candidates (grammar), fused by ``fusion``.
     llm_weight, length_alpha, terminator:
-        ``method="score"``: the fused score is ``(1 - llm_weight) * z(embedding) + llm_weight *
-        z(sum(log p) / n_tokens ** length_alpha)`` over the tokens of ``" " + candidate +
-        terminator``.  Defaults chosen on development data (``benchmarks/llm_assist.py --tune``).
+        ``method="score"``: the fused score is ``(1 - llm_weight - position_weight) * z(embedding)
+        + llm_weight * z(sum(log p) / n_tokens ** length_alpha) + position_weight * z(position)``,
+        the log-probabilities over the tokens of ``" " + candidate + terminator``.  The defaults
+        (``n_candidates=40``, ``llm_weight=0.8``, ``length_alpha=1.0``, ``score_prompt="book"``,
+        ``position_weight=0.1``) were chosen jointly on development data only
+        (``benchmarks/llm_assist_hybtune.py``, docs/benchmarks/llm_assist.md); the earlier
+        ``20 / 0.7 / 0.5 / "text" / 0.0`` remain available as parameters.
+    score_prompt:
+        ``method="score"``: the prompt the candidates complete, a name of
+        :data:`textmine.keywords.promptrank.SCORE_PROMPTS`: ``"text"`` ("... This text mainly talks
+        about") or ``"book"`` (PromptRank's wording, "... This book mainly talks about").
+    position_weight:
+        ``method="score"``: weight ``p`` of ``z(-log(1 + first character offset))`` (earlier in the
+        document is better, PromptRank's position penalty); the embedding gets ``1 - llm_weight - p``.
+        ``llm_weight + position_weight`` must not exceed 1.
     fusion:
         ``"rrf"``: score = ``1/(k + llm_rank) + 1/(k + embedding_rank)``
         (candidates the LLM did not pick only get the second term);
@@ -183,11 +199,13 @@ class HybridKeywordExtractor(TextmineEstimator):
         llm: Any = "default",
         top_n: int = 10,
         *,
-        n_candidates: int = 20,
+        n_candidates: int = 40,
         method: str = "score",
-        llm_weight: float = 0.7,
-        length_alpha: float = 0.5,
+        llm_weight: float = 0.8,
+        length_alpha: float = 1.0,
         terminator: str = ".",
+        score_prompt: str = "book",
+        position_weight: float = 0.1,
         fusion: str = "rrf",
         rrf_k: float = 5.0,
         ngram_range: tuple[int, int] = (1, 4),
@@ -205,6 +223,8 @@ class HybridKeywordExtractor(TextmineEstimator):
         self.llm_weight = llm_weight
         self.length_alpha = length_alpha
         self.terminator = terminator
+        self.score_prompt = score_prompt
+        self.position_weight = position_weight
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.ngram_range = ngram_range
@@ -223,6 +243,13 @@ class HybridKeywordExtractor(TextmineEstimator):
             raise InputError(f"method must be 'score' or 'choose', got {self.method!r}")
         check_float(self.llm_weight, "llm_weight", low=0.0, high=1.0)
         check_float(self.length_alpha, "length_alpha", low=0.0, high=2.0)
+        check_float(self.position_weight, "position_weight", low=0.0, high=1.0)
+        if float(self.llm_weight) + float(self.position_weight) > 1.0 + 1e-9:
+            raise InputError(
+                f"llm_weight + position_weight must be at most 1, got {self.llm_weight} + {self.position_weight}"
+            )
+        if not isinstance(self.score_prompt, str) or self.score_prompt not in SCORE_PROMPTS:
+            raise InputError(f"score_prompt must be one of {sorted(SCORE_PROMPTS)}, got {self.score_prompt!r:.60}")
         if not isinstance(self.terminator, str) or len(self.terminator) > 8:
             raise InputError(f"terminator must be a short string, got {self.terminator!r}")
         if self.fusion not in ("rrf", "llm"):
@@ -366,10 +393,16 @@ class HybridKeywordExtractor(TextmineEstimator):
     def _score(self, text: str, names: list[str], emb: list[float]) -> list[Keyword]:
         import numpy as np
 
+        instruction, answer_prefix = SCORE_PROMPTS[self.score_prompt]
         lps = candidate_logprobs(
-            self.llm_, text, names, terminator=self.terminator, max_doc_tokens=self.max_doc_tokens
+            self.llm_, text, names, terminator=self.terminator, instruction=instruction,
+            answer_prefix=answer_prefix, max_doc_tokens=self.max_doc_tokens,
         )
-        fused = fuse_scores(np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight)
+        pw = float(self.position_weight)
+        fused = fuse_scores(
+            np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight,
+            position_scores(text, names) if pw else None, pw,
+        )
         order = np.argsort(-fused, kind="stable")  # ties: embedding order
         # reported score: the fused z-score squashed into (0, 1), monotone in the ranking
         return self._dedupe((names[i], float(1.0 / (1.0 + np.exp(-fused[i])))) for i in order)

@@ -25,10 +25,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SCORE_INSTRUCTION", "ANSWER_PREFIX", "candidate_logprobs", "llm_scores", "fuse_scores", "render_score_prompt"]
+__all__ = [
+    "SCORE_INSTRUCTION", "ANSWER_PREFIX", "SCORE_PROMPTS", "candidate_logprobs", "llm_scores", "fuse_scores",
+    "first_offset", "position_scores", "render_score_prompt",
+]
 
 SCORE_INSTRUCTION = "Read the text and say in a few words what it is mainly about."
 ANSWER_PREFIX = "This text mainly talks about"
+# name -> (instruction, answer prefix): the prompts HybridKeywordExtractor(score_prompt=...) knows.
+# "book" is PromptRank's own wording ("Book: <doc> This book mainly talks about <candidate>").
+SCORE_PROMPTS: dict[str, tuple[str, str]] = {
+    "text": (SCORE_INSTRUCTION, ANSWER_PREFIX),
+    "book": ("Read the text.", "This book mainly talks about"),
+}
 
 
 def candidate_logprobs(
@@ -57,6 +66,22 @@ def llm_scores(logprobs: Sequence[np.ndarray], length_alpha: float = 1.0) -> np.
     return out
 
 
+def first_offset(text_lower: str, candidate: str) -> int:
+    """Character offset of the candidate's first occurrence in the lower-cased text (its length if absent).
+
+    >>> first_offset("we study graph neural networks", "Graph Neural Networks")
+    9
+    """
+    at = text_lower.find(candidate.strip().lower())
+    return at if at >= 0 else len(text_lower)
+
+
+def position_scores(text: str, candidates: Sequence[str]) -> np.ndarray:
+    """``-log(1 + first character offset)`` per candidate: earlier in the text is higher."""
+    low = text.lower()
+    return -np.log1p(np.asarray([first_offset(low, c) for c in candidates], dtype=np.float64))
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     finite = np.isfinite(x)
@@ -68,18 +93,29 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
-def fuse_scores(embedding: np.ndarray, llm: np.ndarray, llm_weight: float) -> np.ndarray:
-    """``(1 - w) * z(embedding) + w * z(llm)``, z-scores taken over one document's candidates."""
-    w = float(llm_weight)
-    return (1.0 - w) * _z(embedding) + w * _z(llm)
+def fuse_scores(
+    embedding: np.ndarray,
+    llm: np.ndarray,
+    llm_weight: float,
+    position: np.ndarray | None = None,
+    position_weight: float = 0.0,
+) -> np.ndarray:
+    """``(1 - w - p) * z(embedding) + w * z(llm) + p * z(position)``, z-scores taken over one
+    document's candidates (``p = position_weight``, the term left out when 0)."""
+    w, pw = float(llm_weight), float(position_weight)
+    out = (1.0 - w - pw) * _z(embedding) + w * _z(llm)
+    if pw and position is not None:
+        out = out + pw * _z(position)
+    return out
 
 
-def render_score_prompt(text: str, preset: str = "mistral-7b-instruct") -> str:
+def render_score_prompt(text: str, preset: str = "mistral-7b-instruct", score_prompt: str = "text") -> str:
     """The exact prompt text a preset's LLM reads before the candidates (no model loaded).
 
     Mirrors :meth:`textmine.llm.LLM.score_continuations`: the preset's chat template (or a
     completion prompt for a base model) for :data:`SCORE_INSTRUCTION` and the text, then
-    :data:`ANSWER_PREFIX`; each candidate continues it as ``" " + candidate + "."``.
+    :data:`ANSWER_PREFIX` (``score_prompt``: a name of :data:`SCORE_PROMPTS`, as
+    ``HybridKeywordExtractor(score_prompt=...)``); each candidate continues it as ``" " + candidate + "."``.
 
     >>> p = render_score_prompt("Solar cells convert light.", "mistral-7b-instruct")
     >>> p.startswith("<s>[INST] Read the text") and p.endswith("[/INST]This text mainly talks about")
@@ -90,7 +126,8 @@ def render_score_prompt(text: str, preset: str = "mistral-7b-instruct") -> str:
 
     pre = get_preset(preset)
     template = pre.chat_template if pre.chat else None
+    instruction, answer_prefix = SCORE_PROMPTS[score_prompt]
     prompt = P.task_prompt(
-        SCORE_INSTRUCTION, [], text, chat_template=template, bos_token=pre.bos_token, eos_token=pre.eos_token
+        instruction, [], text, chat_template=template, bos_token=pre.bos_token, eos_token=pre.eos_token
     )
-    return prompt + ("" if template else " ") + ANSWER_PREFIX  # as LLM._answer_shape: a space after "Answer:"
+    return prompt + ("" if template else " ") + answer_prefix  # as LLM._answer_shape: a space after "Answer:"
