@@ -96,14 +96,14 @@ def test_rejected_answers_fall_back_to_the_top_words(llm):
     # failure injection with the real model: a prompt whose examples all answer "Team"
     examples = [("Keywords: apple, pear", "Team"), ("Keywords: car, road", "Team"), ("Keywords: sun, moon", "Team")]
     labeler = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
-                           n_phrases=0)
+                           n_phrases=0, select=False)
     labels = labeler.label(TOPICS[1:2])
     assert labels == ["Hockey / Game / Team"]  # the top words as a label (textmine.topics.naming)
     assert labeler.fallbacks_ == [1]
     # asked with docs, without docs: both rejected (no key phrases to leave out)
     assert [reason for _, reason in labeler.rejected_[1]] == ["generic word", "generic word"]
     unchecked = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_docs=1,
-                             n_phrases=0, check=False)
+                             n_phrases=0, check=False, select=False)
     assert unchecked.label(TOPICS[1:2]) == ["Team"]
     assert unchecked.raw_labels_ == ["Team"]
 

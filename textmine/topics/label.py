@@ -170,6 +170,17 @@ class TopicLabeler:
     keyword_extractor:
         the :class:`~textmine.KeywordExtractor` for the key phrases (default: its defaults with
         ``top_n=n_phrases``).
+    select:
+        ``True`` (default): the written label is one candidate among the key phrases, adjacent
+        top-word pairs and top words, and the label is the candidate the LLM (scoring, not writing)
+        and the embedding model find closest to the topic (:mod:`textmine.topics.label_select`).
+        ``False``: the written label as it is.
+    embedding_model:
+        the embedding model that scores candidates against the topic's representative documents
+        (default: the topic model's own when called through ``TopicModel.label_topics``, else
+        ``"default"``).
+    llm_weight, written_bonus:
+        the selection's weights (:func:`~textmine.topics.label_select.select_label`).
 
     Attributes (after :meth:`label`)
     --------------------------------
@@ -199,6 +210,10 @@ class TopicLabeler:
         instruction: str = DEFAULT_INSTRUCTION,
         examples: Sequence[tuple[str, str]] = DEFAULT_EXAMPLES,
         keyword_extractor: Any = None,
+        select: bool = True,
+        embedding_model: Any = None,
+        llm_weight: float | None = None,
+        written_bonus: float | None = None,
     ):
         self.llm = llm
         self.n_words = n_words
@@ -210,6 +225,10 @@ class TopicLabeler:
         self.instruction = instruction
         self.examples = examples
         self.keyword_extractor = keyword_extractor
+        self.select = select
+        self.embedding_model = embedding_model
+        self.llm_weight = llm_weight
+        self.written_bonus = written_bonus
 
     def _llm(self) -> Any:
         from ..llm import load_llm
@@ -339,6 +358,34 @@ class TopicLabeler:
         self.fallbacks_.append(int(topic.id))
         return self._fallback(topic)
 
+    def choose(self, topic: Any, written: str, phrases: Sequence[str] = ()) -> str:
+        """The best of ``topic``'s candidate labels (``written`` among them) by LLM and embedding scores
+        (:mod:`textmine.topics.label_select`); ``candidates_`` keeps each topic's candidates and scores."""
+        from . import label_select as S
+
+        written_ok = int(topic.id) not in getattr(self, "fallbacks_", [])  # a fallback is no written answer
+        cands = S.candidate_labels(topic, [written] if written_ok else [], phrases, max_chars=self.max_chars,
+                                   check=label_problem if self.check else None)
+        if not cands:
+            return written
+        llm = self._llm()
+        ll = S.llm_fit(llm, self.prompt_text(topic, llm, phrases=phrases, n_docs=S.SCORE_DOCS), cands)
+        em = S.embedding_fit(self._embedder(), topic, cands)
+        n_written = 1 if written_ok and cands[0] == written else 0
+        w = S.LLM_WEIGHT if self.llm_weight is None else self.llm_weight
+        b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
+        i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b)
+        if not hasattr(self, "candidates_"):
+            self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
+        self.candidates_[int(topic.id)] = [(c, float(a), float(e)) for c, a, e in zip(cands, ll, em)]
+        return cands[i]
+
+    def _embedder(self) -> Any:
+        from ..embed import get_embedder
+
+        model = self.embedding_model if self.embedding_model is not None else getattr(self, "_topic_embedding_model", None)
+        return get_embedder(model if model is not None else "default")
+
     def _check_params(self) -> None:
         for name in ("n_words", "n_phrases", "doc_tokens", "max_chars"):
             v = getattr(self, name)
@@ -347,8 +394,12 @@ class TopicLabeler:
                 raise InputError(f"TopicLabeler.{name} must be {kind}, got {v!r}")
         self._n_docs()  # "auto" or an integer >= 0
 
-    def label(self, topics: Sequence[Any]) -> list[str]:
-        """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`)."""
+    def label(self, topics: Sequence[Any], *, embedding_model: Any = None) -> list[str]:
+        """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`).
+
+        ``embedding_model``: the topics' embedding model, used to score candidates when the labeler's
+        own ``embedding_model`` is None (``TopicModel.label_topics`` passes its own)."""
+        self._topic_embedding_model = embedding_model
         if hasattr(topics, "topics_"):
             topics = topics.topics_
         topics = list(topics)
@@ -356,9 +407,13 @@ class TopicLabeler:
         t0 = time.perf_counter()
         self.fallbacks_ = []
         self.rejected_ = {}
+        self.candidates_ = {}
         self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
         try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
             raw = [self.label_one(t) for t in topics]
+            self.written_labels_ = list(raw)
+            if self.select:
+                raw = [self.choose(t, lab, self._batch_phrases[id(t)]) for t, lab in zip(topics, raw)]
         finally:
             self._batch_phrases = {}
         self.raw_labels_ = list(raw)
