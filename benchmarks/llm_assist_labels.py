@@ -211,6 +211,10 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
     return [out[t.id][0][0] for t in topics], secs
 
 
+#: CPU seconds (this process, all its threads) of each textmine labelling, by id() of its labels list
+CPU_SECONDS: dict[int, float] = {}
+
+
 def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
@@ -218,9 +222,10 @@ def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[s
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
                             examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
+    CPU_SECONDS[id(labels)] = time.process_time() - c0
     written = getattr(labeler, "written_labels_", None) if labeler.select else None
     if written is not None:  # the same run's written labels, before the selection (select=False would give these)
         from textmine.topics.label import make_unique
@@ -306,7 +311,8 @@ def main() -> None:
             ds["labelers"][lab_name] = {
                 "accuracy": res.accuracy, "words_accuracy": res.words_accuracy,
                 "unique_labels": len({x.strip().casefold() for x in raw}),
-                "seconds": secs, "s_per_topic": None if secs is None else secs / k, "labels": [r.label for r in res.rows], "raw_labels": raw,
+                "seconds": secs, "s_per_topic": None if secs is None else secs / k,
+                "cpu_s_per_topic": CPU_SECONDS[id(labels)] / k if id(labels) in CPU_SECONDS else None, "labels": [r.label for r in res.rows], "raw_labels": raw,
                 "label_classes": [r.label_class for r in res.rows], "command": cmd, "date": results["date"],
             }
         if rows0 is None:
@@ -325,16 +331,17 @@ def main() -> None:
 
 def page(merged: dict[str, Any]) -> list[str]:
     """The markdown page for results (one run or several merged)."""
-    summary = ["| dataset | topics | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic |",
-               "|---|---|---|---|---|---|---|---|"]
+    summary = ["| dataset | topics | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic | CPU s/topic |",
+               "|---|---|---|---|---|---|---|---|---|"]
     tables: list[str] = []
     for name, ds in merged["datasets"].items():
         k, wacc = ds["n_topics"], ds["words_accuracy"]
-        summary.append(f"| {name} | {k} | top words (3) | {wacc:.3f} | {wacc:.3f} | | {k}/{k} | |")
+        summary.append(f"| {name} | {k} | top words (3) | {wacc:.3f} | {wacc:.3f} | | {k}/{k} | | |")
         for lab_name, r in ds["labelers"].items():
             summary.append(f"| {name} | {k} | {lab_name} | {r['accuracy']:.3f} | {wacc:.3f} | "
                            f"{r['accuracy'] - wacc:+.3f} | {r['unique_labels']}/{k} | "
-                           + ("(in the row below)" if r["s_per_topic"] is None else f"{r['s_per_topic']:.2f}") + " |")
+                           + ("(in the row below)" if r["s_per_topic"] is None else f"{r['s_per_topic']:.2f}") + " | "
+                           + (f"{r['cpu_s_per_topic']:.2f}" if r.get("cpu_s_per_topic") is not None else "") + " |")
         names = list(ds["labelers"])
         head = ["topic", "size", "majority class", "top words"] + names
         tables += [f"### {name}", "", "✗ (class): the judge put the label (or the words) nearest to another class.",

@@ -46,32 +46,44 @@ def features(model: str, topics, split_note: str) -> list[dict]:
         written = lab.label_one(t, phrases=ph)
         t1 = time.perf_counter()
         fallback = int(t.id) in lab.fallbacks_  # a fallback is no written answer (as TopicLabeler.choose)
-        cands = S.candidate_labels(t, [] if fallback else [written], ph, check=label_problem)
-        n_written = 1 if not fallback and cands and cands[0] == written else 0
+        field = lab.field_label(t, ph)
+        answers = ([] if fallback else [written]) + [field]
+        cands = S.candidate_labels(t, answers, ph, check=label_problem)
+        n_written = sum(1 for c in cands[: len(answers)] if c in answers)
+        # without the field candidate: a subset of the same candidates (same scores)
+        off = S.candidate_labels(t, answers[:-1], ph, check=label_problem)
+        low = [c.casefold() for c in cands]
+        off_idx = [low.index(c.casefold()) for c in off]
+        off_written = sum(1 for c in off[: len(answers) - 1] if c in answers[:-1])
         conts = [f" {c}." for c in cands]
         llm_sc = {}
-        for nd in (0, 3):
+        for nd in (0,):
             text = lab.prompt_text(t, llm, phrases=ph, n_docs=nd)
             lps = llm.score_continuations(S.SCORE_INSTRUCTION, text, conts, answer_prefix=S.ANSWER_PREFIX)
             llm_sc[nd] = [[float(np.sum(lp)), len(lp)] for lp in lps]
         t2 = time.perf_counter()
         e = {str(ww): S.embedding_fit(emb, t, cands, words_weight=ww).tolist() for ww in (0.0, 0.5, 1.0)}
         t3 = time.perf_counter()
-        rows.append({"topic": int(t.id), "written": written, "fallback": fallback, "cands": cands,
+        rows.append({"topic": int(t.id), "written": written, "field": field, "off_idx": off_idx,
+                     "off_written": off_written, "fallback": fallback, "cands": cands,
                      "n_written": n_written, "llm": llm_sc, "emb": e,
                      "secs": {"write": t1 - t0, "score": t2 - t1, "embed": t3 - t2}})
-        print(t.id, "|", written, "|", cands, flush=True)
+        print(t.id, "|", written, "|", field, "|", cands, flush=True)
     return rows
 
 
-def choose(row: dict, nd: int, w: float, bonus: float, alpha: float, ww: float) -> str:
+def choose(row: dict, nd: int, w: float, bonus: float, alpha: float, ww: float, field: bool = True) -> str:
     from textmine.topics import label_select as S
 
-    if not row["cands"]:
+    idx = list(range(len(row["cands"]))) if field else row["off_idx"]
+    if not idx:
         return row["written"]
-    ll = np.array([s / max(1, n) ** alpha for s, n in row["llm"][str(nd)] if True])
-    i = S.select_label(row["cands"], ll, np.array(row["emb"][str(ww)]), row["n_written"], llm_weight=w, written_bonus=bonus)
-    return row["cands"][i]
+    cands = [row["cands"][i] for i in idx]
+    ll = np.array([s / max(1, n) ** alpha for s, n in row["llm"][str(nd)]])[idx]
+    em = np.array(row["emb"][str(ww)])[idx]
+    i = S.select_label(cands, ll, em, row["n_written"] if field else row["off_written"], llm_weight=w,
+                       written_bonus=bonus)
+    return cands[i]
 
 
 def main() -> None:
@@ -117,15 +129,17 @@ def main() -> None:
         print(f"{name} ({args.split}, {len(rows)} topics): top words {base.words_accuracy:.3f}, "
               f"written {base.accuracy:.3f}")
         grid = []
-        for nd, w, bonus, alpha, ww in itertools.product((0, 3), (0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.5, 1.0),
-                                                         (1.0, 0.5), (0.0, 0.5, 1.0)):
+        for field, w, bonus, ww in itertools.product((True, False), (0.0, 0.25, 0.5, 0.75, 1.0), (0.0, 0.5, 1.0),
+                                                     (0.0, 0.5, 1.0)):
             if w == 1.0 and ww > 0:
                 continue
-            res = acc([choose(r, nd, w, bonus, alpha, ww) for r in rows])
-            grid.append((res.accuracy, res.unweighted_accuracy, nd, w, bonus, alpha, ww))
+            res = acc([choose(r, 0, w, bonus, 1.0, ww, field) for r in rows])
+            grid.append((res.accuracy, res.unweighted_accuracy, field, w, bonus, 1.0, ww))
+        res = acc([r["field"] or r["written"] for r in rows])
+        print(f"  field labels alone: {res.accuracy:.3f}")
         grid.sort(key=lambda g: -g[0])
         for g in grid:
-            print(f"  acc {g[0]:.3f} (unweighted {g[1]:.3f})  n_docs={g[2]} llm_weight={g[3]} bonus={g[4]} alpha={g[5]} words_weight={g[6]}")
+            print(f"  acc {g[0]:.3f} (unweighted {g[1]:.3f})  field={g[2]} llm_weight={g[3]} bonus={g[4]} alpha={g[5]} words_weight={g[6]}")
         secs = {k: float(np.mean([r["secs"][k] for r in rows])) for k in ("write", "score", "embed")}
         print("  seconds per topic:", {k: round(v, 2) for k, v in secs.items()})
 

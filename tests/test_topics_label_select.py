@@ -70,3 +70,16 @@ def test_labeler_chooses_among_candidates_and_replaces_a_fallback(llm):
     assert bad.fallbacks_ == [1]
     assert " / " not in label and label in ("Hockey", "Game", "Season", "Playoffs")
     assert TopicLabeler(llm=llm, select=False).label([HOCKEY]) == TopicLabeler(llm=llm, select=False).label([HOCKEY])
+
+
+def test_field_label_is_the_second_written_candidate(llm):
+    labeler = TopicLabeler(llm=llm)
+    labeler.label([HOCKEY])
+    field = labeler.field_label(HOCKEY, labeler.key_phrases([HOCKEY])[0])
+    names = [c for c, _, _ in labeler.candidates_[HOCKEY.id]]
+    assert field and label_problem(field) is None and len(field.split()) <= S.MAX_WORDS
+    assert field.casefold() in [c.casefold() for c in names]
+    without = TopicLabeler(llm=llm, field=False)
+    without.label([HOCKEY])
+    assert len(without.candidates_[HOCKEY.id]) <= len(names)
+    assert names[0] == labeler.written_labels_[0] == without.written_labels_[0]  # the written label comes first

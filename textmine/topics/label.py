@@ -175,6 +175,9 @@ class TopicLabeler:
         top-word pairs and top words, and the label is the candidate the LLM (scoring, not writing)
         and the embedding model find closest to the topic (:mod:`textmine.topics.label_select`).
         ``False``: the written label as it is.
+    field:
+        with ``select``, the LLM also names the topic's field ("Cooking", "Astronomy";
+        :meth:`field_label`), a second written candidate.
     embedding_model:
         the embedding model that scores candidates against the topic's representative documents
         (default: the topic model's own when called through ``TopicModel.label_topics``, else
@@ -211,6 +214,7 @@ class TopicLabeler:
         examples: Sequence[tuple[str, str]] = DEFAULT_EXAMPLES,
         keyword_extractor: Any = None,
         select: bool = True,
+        field: bool = True,
         embedding_model: Any = None,
         llm_weight: float | None = None,
         written_bonus: float | None = None,
@@ -226,6 +230,7 @@ class TopicLabeler:
         self.examples = examples
         self.keyword_extractor = keyword_extractor
         self.select = select
+        self.field = field
         self.embedding_model = embedding_model
         self.llm_weight = llm_weight
         self.written_bonus = written_bonus
@@ -307,12 +312,12 @@ class TopicLabeler:
 
     # ------------------------------------------------------------------ labelling
 
-    def _examples(self, text: str) -> list[tuple[str, str]]:
+    def _examples(self, text: str, examples: Sequence[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
         """The examples in the shape of ``text``: their "Key phrases:" line and "Documents:" block are
         left out when the topic's prompt has none (a small model copies the shape it is shown)."""
         has_phrases, has_docs = "\nKey phrases: " in text, "\nDocuments:\n" in text
         out = []
-        for ex_text, answer in self.examples:
+        for ex_text, answer in self.examples if examples is None else examples:
             lines = str(ex_text).split("\n")
             if not has_docs and "Documents:" in lines:
                 lines = lines[: lines.index("Documents:")]
@@ -321,9 +326,11 @@ class TopicLabeler:
             out.append(("\n".join(lines), answer))
         return out
 
-    def _ask(self, llm: Any, text: str) -> str:
+    def _ask(self, llm: Any, text: str, instruction: str | None = None,
+             examples: Sequence[tuple[str, str]] | None = None) -> str:
         try:
-            raw = llm.generate_text(self.instruction, text, examples=self._examples(text), max_chars=self.max_chars)
+            raw = llm.generate_text(self.instruction if instruction is None else instruction, text,
+                                    examples=self._examples(text, examples), max_chars=self.max_chars)
         except LLMOutputError:
             raw = ""
         label = _TRIM.sub("", " ".join(raw.split()))
@@ -363,15 +370,16 @@ class TopicLabeler:
         (:mod:`textmine.topics.label_select`); ``candidates_`` keeps each topic's candidates and scores."""
         from . import label_select as S
 
+        llm = self._llm()
         written_ok = int(topic.id) not in getattr(self, "fallbacks_", [])  # a fallback is no written answer
-        cands = S.candidate_labels(topic, [written] if written_ok else [], phrases, max_chars=self.max_chars,
+        answers = ([written] if written_ok else []) + ([self.field_label(topic, phrases)] if self.field else [])
+        cands = S.candidate_labels(topic, answers, phrases, max_chars=self.max_chars,
                                    check=label_problem if self.check else None)
         if not cands:
             return written
-        llm = self._llm()
         ll = S.llm_fit(llm, self.prompt_text(topic, llm, phrases=phrases, n_docs=S.SCORE_DOCS), cands)
         em = S.embedding_fit(self._embedder(), topic, cands)
-        n_written = 1 if written_ok and cands[0] == written else 0
+        n_written = sum(1 for c in cands[: len(answers)] if c in answers)  # the written answers come first
         w = S.LLM_WEIGHT if self.llm_weight is None else self.llm_weight
         b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
         i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b)
@@ -379,6 +387,15 @@ class TopicLabeler:
             self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
         self.candidates_[int(topic.id)] = [(c, float(a), float(e)) for c, a, e in zip(cands, ll, em)]
         return cands[i]
+
+    def field_label(self, topic: Any, phrases: Sequence[str] = ()) -> str:
+        """The LLM's name for the topic's field ("Cooking", "Chess"): the second written candidate
+        (:data:`~textmine.topics.label_select.FIELD_INSTRUCTION`); top words and key phrases, no documents."""
+        from . import label_select as S
+
+        llm = self._llm()
+        text = self.prompt_text(topic, llm, phrases=phrases, n_docs=0)
+        return self._ask(llm, text, S.FIELD_INSTRUCTION, S.FIELD_EXAMPLES) if text.strip() else ""
 
     def _embedder(self) -> Any:
         from ..embed import get_embedder

@@ -52,6 +52,21 @@ SCORE_INSTRUCTION = (
     "and name the subject of the topic in 1 to 4 words, as a person would title it."
 )
 ANSWER_PREFIX = "The topic is"
+#: the second written candidate: the topic's field, in the words a person titles a section with
+FIELD_INSTRUCTION = (
+    "Read the keywords and key phrases of one topic found in a collection of texts. "
+    "Answer with the name of the field, activity or product the topic belongs to, in 1 or 2 words, "
+    "as a library or a forum would name a section."
+)
+# examples on subjects that are neither a benchmark class nor a demo theme
+FIELD_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Keywords: garden, plants, soil, seeds, tomatoes, watering\n"
+     "Key phrases: vegetable garden, tomato plants, potting soil", "Gardening"),
+    ("Keywords: opening, pawn, rook, endgame, grandmaster, move\n"
+     "Key phrases: queen's gambit, rook endgame, world championship", "Chess"),
+    ("Keywords: dataframe, pandas, column, csv, index, rows\n"
+     "Key phrases: pandas dataframe, csv file, column names", "Pandas"),
+)
 #: defaults chosen on development topics (see the module docs): 17 topics of 3,000 20 Newsgroups documents
 #: outside the reported sample, Qwen2.5-Coder-0.5B; judge accuracy 0.617 (written labels alone 0.562, top words
 #: 0.593) on a plateau of settings (llm_weight 0-0.5, written bonus 0.5-1, words weight 0-0.5, with or without
