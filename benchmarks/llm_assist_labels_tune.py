@@ -72,7 +72,8 @@ def features(model: str, topics, split_note: str) -> list[dict]:
     return rows
 
 
-def choose(row: dict, nd: int, w: float, bonus: float, alpha: float, ww: float, field: bool = True) -> str:
+def choose(row: dict, nd: int, w: float, bonus: float, alpha: float, ww: float, field: bool = True,
+           field_bonus: float = 0.0) -> str:
     from textmine.topics import label_select as S
 
     idx = list(range(len(row["cands"]))) if field else row["off_idx"]
@@ -81,8 +82,9 @@ def choose(row: dict, nd: int, w: float, bonus: float, alpha: float, ww: float, 
     cands = [row["cands"][i] for i in idx]
     ll = np.array([s / max(1, n) ** alpha for s, n in row["llm"][str(nd)]])[idx]
     em = np.array(row["emb"][str(ww)])[idx]
+    fi = [i for i, c in enumerate(cands) if field and c.casefold() == (row["field"] or "").casefold()]
     i = S.select_label(cands, ll, em, row["n_written"] if field else row["off_written"], llm_weight=w,
-                       written_bonus=bonus)
+                       written_bonus=bonus, field_index=fi[0] if fi else None, field_bonus=field_bonus)
     return cands[i]
 
 
@@ -135,6 +137,9 @@ def main() -> None:
                 continue
             res = acc([choose(r, 0, w, bonus, 1.0, ww, field) for r in rows])
             grid.append((res.accuracy, res.unweighted_accuracy, field, w, bonus, 1.0, ww))
+        for fb in (0.5, 1.0, 1.5, 2.0, 3.0):  # an extra bonus for the field label, at the defaults
+            res = acc([choose(r, 0, 0.5, 0.5, 1.0, 0.5, True, fb) for r in rows])
+            print(f"  field_bonus={fb} (llm_weight=0.5 bonus=0.5 words_weight=0.5): {res.accuracy:.3f}")
         res = acc([r["field"] or r["written"] for r in rows])
         print(f"  field labels alone: {res.accuracy:.3f}")
         grid.sort(key=lambda g: -g[0])

@@ -41,6 +41,7 @@ def test_select_label_mixes_z_scores():
     assert S.select_label(cands, llm, emb, llm_weight=0.0) == 1
     assert S.select_label(cands, llm, emb, n_written=1, llm_weight=0.0, written_bonus=10.0) == 0
     assert S.select_label(cands, np.array([-np.inf, -1.0, -2.0]), emb, llm_weight=1.0) == 1
+    assert S.select_label(cands, llm, emb, llm_weight=1.0, field_index=2, field_bonus=3.0) == 2
     with pytest.raises(ValueError):
         S.select_label([], llm[:0], emb[:0])
 

@@ -196,12 +196,16 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 def select_label(candidates: Sequence[str], llm_scores: np.ndarray, emb_scores: np.ndarray, n_written: int = 0,
-                 *, llm_weight: float = LLM_WEIGHT, written_bonus: float = WRITTEN_BONUS) -> int:
+                 *, llm_weight: float = LLM_WEIGHT, written_bonus: float = WRITTEN_BONUS,
+                 field_index: int | None = None, field_bonus: float = 0.0) -> int:
     """Index of the best candidate: ``llm_weight * z(llm) + (1 - llm_weight) * z(embedding)``, plus
-    ``written_bonus`` for the first ``n_written`` candidates (the LLM's answers); ties go to the earlier one."""
+    ``written_bonus`` for the first ``n_written`` candidates (the LLM's answers) and ``field_bonus`` more for
+    the one at ``field_index`` (the field label); ties go to the earlier one."""
     if not len(candidates):
         raise ValueError("no candidates")
     w = float(llm_weight)
     score = w * _z(llm_scores) + (1.0 - w) * _z(emb_scores)
     score[: int(n_written)] += float(written_bonus)
+    if field_index is not None:
+        score[int(field_index)] += float(field_bonus)
     return int(np.argmax(score))
