@@ -4,7 +4,12 @@ For each dataset the topics are computed once (TopicModel defaults, ``random_sta
 MiniLM embeddings of benchmarks/_embcache.py) and every labeler labels the same topics:
 
 * ``top words``: the topic's three top words, ``"w1, w2, w3"`` (the baseline a label must reach);
-* ``textmine <model>``: :class:`textmine.TopicLabeler` with its defaults and that GGUF;
+* ``textmine <model>``: :class:`textmine.TopicLabeler` with its defaults and that GGUF: the LLM writes a label,
+  then the label is chosen among candidates (the written one, key phrases, top-word pairs, top words) by the
+  LLM's likelihood and the MiniLM similarity to the topic (:mod:`textmine.topics.label_select`; settings chosen on
+  20 Newsgroups development topics: ``benchmarks/llm_assist_labels_tune.py``);
+* ``textmine <model>, written label only``: the written labels of that same run, before the selection (what
+  ``TopicLabeler(select=False)`` gives, the default until 2026-12-03); its time is part of the row below it;
 * ``textmine <model>, before``: the labeler before this benchmark (its instruction and examples, 10 c-TF-IDF
   words, no key phrases, no label check): what `TopicLabeler` did on 2026-12-01;
 * ``BERTopic LlamaCPP <model>``: ``bertopic.representation.LlamaCPP`` with the same GGUF loaded by
@@ -51,8 +56,8 @@ MODELS_DIR = Path(os.environ.get("TEXTMINE_MODELS_DIR", "/work/models"))
 #: model name -> what TopicLabeler(llm=...) gets: a preset name or a .gguf path
 MODELS: dict[str, str] = {
     "gemma3-270m": "gemma3-270m",
-    "qwen2.5-coder-0.5b": str(MODELS_DIR / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
-    "qwen2.5-coder-1.5b": str(MODELS_DIR / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+    "qwen2.5-coder-0.5b": "qwen2.5-coder-0.5b",
+    "qwen2.5-coder-1.5b": "qwen2.5-coder-1.5b",
 }
 
 #: one description per gold class, written once from the class names (not tuned on any labels)
@@ -110,7 +115,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
 }
 
 DEFAULTS = {"datasets": "20newsgroups,ag_news,stackoverflow", "models": ",".join(MODELS),
-            "bertopic_models": "qwen2.5-coder-0.5b", "baseline_models": "gemma3-270m,qwen2.5-coder-0.5b"}
+            "bertopic_models": "qwen2.5-coder-0.5b", "baseline_models": ""}
 
 
 #: datasets labelled on a deterministic sample (for time: embedding all 18,846 long 20 Newsgroups posts
@@ -118,22 +123,40 @@ DEFAULTS = {"datasets": "20newsgroups,ag_news,stackoverflow", "models": ",".join
 SAMPLES: dict[str, int] = {"20newsgroups": 1500}
 
 
-def load(name: str) -> tuple[list[str], list[str], str]:
-    """Texts, gold classes and the cache name of a dataset (its sample, see :data:`SAMPLES`)."""
+#: development topics (for choosing the labeler's settings; never the reported ones): 20 Newsgroups
+#: documents that are NOT in the reported sample, this many, numpy RandomState(1), file order kept.
+#: AG News (only its test split is in the data) and StackOverflow (all 20,000 titles are reported) have
+#: no disjoint split: they are never used to choose anything.
+DEV_SAMPLES: dict[str, int] = {"20newsgroups": 3000}
+
+
+def load(name: str, split: str = "report") -> tuple[list[str], list[str], str]:
+    """Texts, gold classes and the cache name of a dataset (its sample, see :data:`SAMPLES`), or with
+    ``split="dev"`` its development sample (:data:`DEV_SAMPLES`)."""
     texts, gold = load_dataset(name)
     n = SAMPLES.get(name)
     if n is None or n >= len(texts):
+        idx = np.arange(len(texts))
+    else:
+        idx = np.sort(np.random.RandomState(0).choice(len(texts), n, replace=False))
+    if split == "dev":
+        if name not in DEV_SAMPLES:
+            raise SystemExit(f"{name} has no development split (DEV_SAMPLES)")
+        rest = np.setdiff1d(np.arange(len(texts)), idx)
+        m = DEV_SAMPLES[name]
+        dev = np.sort(rest[np.random.RandomState(1).choice(len(rest), m, replace=False)])
+        return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev{m}"
+    if len(idx) == len(texts):
         return texts, gold, name
-    idx = np.sort(np.random.RandomState(0).choice(len(texts), n, replace=False))
     return [texts[i] for i in idx], [gold[i] for i in idx], f"{name}-sample{n}"
 
 
-def topics_for(name: str) -> tuple[list[Any], np.ndarray, list[str]]:
+def topics_for(name: str, split: str = "report") -> tuple[list[Any], np.ndarray, list[str]]:
     """Topics (TopicModel defaults, seed 42) of a dataset, fitted once and kept under benchmarks/.cache."""
     from textmine import TopicModel
     from textmine.topics import Topic
 
-    texts, gold, name = load(name)
+    texts, gold, name = load(name, split)
     path = CACHE / f"{name}.topics42.json"
     digest = _digest(texts)
     if path.is_file():
@@ -188,17 +211,27 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
     return [out[t.id][0][0] for t in topics], secs
 
 
-def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[str], list[str], float]:
+#: CPU seconds (this process, all its threads) of each textmine labelling, by id() of its labels list
+CPU_SECONDS: dict[int, float] = {}
+
+
+def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
                             examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
-    return labels, list(getattr(labeler, "raw_labels_", labels)), secs
+    CPU_SECONDS[id(labels)] = time.process_time() - c0
+    written = getattr(labeler, "written_labels_", None) if labeler.select else None
+    if written is not None:  # the same run's written labels, before the selection (select=False would give these)
+        from textmine.topics.label import make_unique
+
+        written = (make_unique(list(written), topics), list(written))
+    return labels, list(getattr(labeler, "raw_labels_", labels)), secs, written
 
 
 def _md(s: str) -> str:
@@ -251,12 +284,14 @@ def main() -> None:
         runs: list[tuple[str, list[str], list[str], float]] = []
         for m in [x for x in args.models.split(",") if x]:
             if m in args.baseline_models.split(","):
-                labels, raw, secs = textmine_labels(MODELS[m], topics, before=True)
+                labels, raw, secs, _ = textmine_labels(MODELS[m], topics, before=True)
                 runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
-            labels, raw, secs = textmine_labels(MODELS[m], topics, before=False)
+            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False)
+            if written is not None:
+                runs.append((f"textmine {m}, written label only", written[0], written[1], None))
             runs.append((f"textmine {m}", labels, raw, secs))
-            print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
+            print(name, runs[-1][0], f"{secs / k:.2f} s/topic", f"load {os.getloadavg()[0]:.1f}", flush=True)
         for m in [x for x in args.bertopic_models.split(",") if x]:
             path = MODELS[m]
             if not path.endswith(".gguf"):
@@ -276,7 +311,8 @@ def main() -> None:
             ds["labelers"][lab_name] = {
                 "accuracy": res.accuracy, "words_accuracy": res.words_accuracy,
                 "unique_labels": len({x.strip().casefold() for x in raw}),
-                "seconds": secs, "s_per_topic": secs / k, "labels": [r.label for r in res.rows], "raw_labels": raw,
+                "seconds": secs, "s_per_topic": None if secs is None else secs / k,
+                "cpu_s_per_topic": CPU_SECONDS[id(labels)] / k if id(labels) in CPU_SECONDS else None, "labels": [r.label for r in res.rows], "raw_labels": raw,
                 "label_classes": [r.label_class for r in res.rows], "command": cmd, "date": results["date"],
             }
         if rows0 is None:
@@ -295,15 +331,17 @@ def main() -> None:
 
 def page(merged: dict[str, Any]) -> list[str]:
     """The markdown page for results (one run or several merged)."""
-    summary = ["| dataset | topics | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic |",
-               "|---|---|---|---|---|---|---|---|"]
+    summary = ["| dataset | topics | labeler | label accuracy | top-words accuracy | difference | unique labels | s/topic | CPU s/topic |",
+               "|---|---|---|---|---|---|---|---|---|"]
     tables: list[str] = []
     for name, ds in merged["datasets"].items():
         k, wacc = ds["n_topics"], ds["words_accuracy"]
-        summary.append(f"| {name} | {k} | top words (3) | {wacc:.3f} | {wacc:.3f} | | {k}/{k} | |")
+        summary.append(f"| {name} | {k} | top words (3) | {wacc:.3f} | {wacc:.3f} | | {k}/{k} | | |")
         for lab_name, r in ds["labelers"].items():
             summary.append(f"| {name} | {k} | {lab_name} | {r['accuracy']:.3f} | {wacc:.3f} | "
-                           f"{r['accuracy'] - wacc:+.3f} | {r['unique_labels']}/{k} | {r['s_per_topic']:.2f} |")
+                           f"{r['accuracy'] - wacc:+.3f} | {r['unique_labels']}/{k} | "
+                           + ("(in the row below)" if r["s_per_topic"] is None else f"{r['s_per_topic']:.2f}") + " | "
+                           + (f"{r['cpu_s_per_topic']:.2f}" if r.get("cpu_s_per_topic") is not None else "") + " |")
         names = list(ds["labelers"])
         head = ["topic", "size", "majority class", "top words"] + names
         tables += [f"### {name}", "", "✗ (class): the judge put the label (or the words) nearest to another class.",
@@ -332,6 +370,14 @@ def page(merged: dict[str, Any]) -> list[str]:
         "and shared by every labeler. Accuracy is weighted by topic size; outliers excluded; LLM response "
         "caches off. Results JSON: `benchmarks/results/llm_assist_labels*.json`. What each labeler is: the "
         "docstring of `benchmarks/llm_assist_labels.py`." + (f" Samples: {samples}." if samples else ""),
+        "",
+        "The selection's settings (TopicLabeler's default since 2026-12-03) were chosen on development topics only: "
+        "`TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_labels_tune.py --datasets 20newsgroups --json "
+        "benchmarks/results/llm_assist_labels_tune_dev.json` (17 topics of 3,000 20 Newsgroups documents that are "
+        "not in the reported sample, numpy `RandomState(1)`; its grid: "
+        "`benchmarks/results/llm_assist_labels_tune_dev.txt`). AG News and StackOverflow have no disjoint split "
+        "here (AG News: only its test split is in the data; StackOverflow: all 20,000 titles are reported) and "
+        "were never used to choose anything.",
         "",
         *summary,
         "",

@@ -170,6 +170,22 @@ class TopicLabeler:
     keyword_extractor:
         the :class:`~textmine.KeywordExtractor` for the key phrases (default: its defaults with
         ``top_n=n_phrases``).
+    select:
+        ``True`` (default): the written label is one candidate among the key phrases, adjacent
+        top-word pairs and top words, and the label is the candidate the LLM (scoring, not writing)
+        and the embedding model find closest to the topic (:mod:`textmine.topics.label_select`).
+        ``False``: the written label as it is.
+    field:
+        with ``select``, the LLM also names the topic's field ("Cooking", "Astronomy";
+        :meth:`field_label`), a second written candidate. ``field_bonus``: added to its score (0: chosen
+        like any candidate, the best setting on the development topics; 3: the field label nearly always,
+        "Football", "Music", "Finance" in ``textmine demo``; docs/benchmarks/llm_assist_labels.md).
+    embedding_model:
+        the embedding model that scores candidates against the topic's representative documents
+        (default: the topic model's own when called through ``TopicModel.label_topics``, else
+        ``"default"``).
+    llm_weight, written_bonus:
+        the selection's weights (:func:`~textmine.topics.label_select.select_label`).
 
     Attributes (after :meth:`label`)
     --------------------------------
@@ -199,6 +215,12 @@ class TopicLabeler:
         instruction: str = DEFAULT_INSTRUCTION,
         examples: Sequence[tuple[str, str]] = DEFAULT_EXAMPLES,
         keyword_extractor: Any = None,
+        select: bool = True,
+        field: bool = True,
+        field_bonus: float = 0.0,
+        embedding_model: Any = None,
+        llm_weight: float | None = None,
+        written_bonus: float | None = None,
     ):
         self.llm = llm
         self.n_words = n_words
@@ -210,6 +232,12 @@ class TopicLabeler:
         self.instruction = instruction
         self.examples = examples
         self.keyword_extractor = keyword_extractor
+        self.select = select
+        self.field = field
+        self.field_bonus = field_bonus
+        self.embedding_model = embedding_model
+        self.llm_weight = llm_weight
+        self.written_bonus = written_bonus
 
     def _llm(self) -> Any:
         from ..llm import load_llm
@@ -288,12 +316,12 @@ class TopicLabeler:
 
     # ------------------------------------------------------------------ labelling
 
-    def _examples(self, text: str) -> list[tuple[str, str]]:
+    def _examples(self, text: str, examples: Sequence[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
         """The examples in the shape of ``text``: their "Key phrases:" line and "Documents:" block are
         left out when the topic's prompt has none (a small model copies the shape it is shown)."""
         has_phrases, has_docs = "\nKey phrases: " in text, "\nDocuments:\n" in text
         out = []
-        for ex_text, answer in self.examples:
+        for ex_text, answer in self.examples if examples is None else examples:
             lines = str(ex_text).split("\n")
             if not has_docs and "Documents:" in lines:
                 lines = lines[: lines.index("Documents:")]
@@ -302,9 +330,11 @@ class TopicLabeler:
             out.append(("\n".join(lines), answer))
         return out
 
-    def _ask(self, llm: Any, text: str) -> str:
+    def _ask(self, llm: Any, text: str, instruction: str | None = None,
+             examples: Sequence[tuple[str, str]] | None = None) -> str:
         try:
-            raw = llm.generate_text(self.instruction, text, examples=self._examples(text), max_chars=self.max_chars)
+            raw = llm.generate_text(self.instruction if instruction is None else instruction, text,
+                                    examples=self._examples(text, examples), max_chars=self.max_chars)
         except LLMOutputError:
             raw = ""
         label = _TRIM.sub("", " ".join(raw.split()))
@@ -339,6 +369,47 @@ class TopicLabeler:
         self.fallbacks_.append(int(topic.id))
         return self._fallback(topic)
 
+    def choose(self, topic: Any, written: str, phrases: Sequence[str] = ()) -> str:
+        """The best of ``topic``'s candidate labels (``written`` among them) by LLM and embedding scores
+        (:mod:`textmine.topics.label_select`); ``candidates_`` keeps each topic's candidates and scores."""
+        from . import label_select as S
+
+        llm = self._llm()
+        written_ok = int(topic.id) not in getattr(self, "fallbacks_", [])  # a fallback is no written answer
+        field = self.field_label(topic, phrases) if self.field else ""
+        answers = ([written] if written_ok else []) + ([field] if field else [])
+        cands = S.candidate_labels(topic, answers, phrases, max_chars=self.max_chars,
+                                   check=label_problem if self.check else None)
+        if not cands:
+            return written
+        ll = S.llm_fit(llm, self.prompt_text(topic, llm, phrases=phrases, n_docs=S.SCORE_DOCS), cands)
+        em = S.embedding_fit(self._embedder(), topic, cands)
+        n_written = sum(1 for c in cands[: len(answers)] if c in answers)  # the written answers come first
+        w = S.LLM_WEIGHT if self.llm_weight is None else self.llm_weight
+        b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
+        fi = [j for j, c in enumerate(cands) if field and c.casefold() == field.casefold()]
+        i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b, field_index=fi[0] if fi else None,
+                           field_bonus=self.field_bonus)
+        if not hasattr(self, "candidates_"):
+            self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
+        self.candidates_[int(topic.id)] = [(c, float(a), float(e)) for c, a, e in zip(cands, ll, em)]
+        return cands[i]
+
+    def field_label(self, topic: Any, phrases: Sequence[str] = ()) -> str:
+        """The LLM's name for the topic's field ("Cooking", "Chess"): the second written candidate
+        (:data:`~textmine.topics.label_select.FIELD_INSTRUCTION`); top words and key phrases, no documents."""
+        from . import label_select as S
+
+        llm = self._llm()
+        text = self.prompt_text(topic, llm, phrases=phrases, n_docs=0)
+        return self._ask(llm, text, S.FIELD_INSTRUCTION, S.FIELD_EXAMPLES) if text.strip() else ""
+
+    def _embedder(self) -> Any:
+        from ..embed import get_embedder
+
+        model = self.embedding_model if self.embedding_model is not None else getattr(self, "_topic_embedding_model", None)
+        return get_embedder(model if model is not None else "default")
+
     def _check_params(self) -> None:
         for name in ("n_words", "n_phrases", "doc_tokens", "max_chars"):
             v = getattr(self, name)
@@ -347,8 +418,12 @@ class TopicLabeler:
                 raise InputError(f"TopicLabeler.{name} must be {kind}, got {v!r}")
         self._n_docs()  # "auto" or an integer >= 0
 
-    def label(self, topics: Sequence[Any]) -> list[str]:
-        """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`)."""
+    def label(self, topics: Sequence[Any], *, embedding_model: Any = None) -> list[str]:
+        """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`).
+
+        ``embedding_model``: the topics' embedding model, used to score candidates when the labeler's
+        own ``embedding_model`` is None (``TopicModel.label_topics`` passes its own)."""
+        self._topic_embedding_model = embedding_model
         if hasattr(topics, "topics_"):
             topics = topics.topics_
         topics = list(topics)
@@ -356,9 +431,13 @@ class TopicLabeler:
         t0 = time.perf_counter()
         self.fallbacks_ = []
         self.rejected_ = {}
+        self.candidates_ = {}
         self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
         try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
             raw = [self.label_one(t) for t in topics]
+            self.written_labels_ = list(raw)
+            if self.select:
+                raw = [self.choose(t, lab, self._batch_phrases[id(t)]) for t, lab in zip(topics, raw)]
         finally:
             self._batch_phrases = {}
         self.raw_labels_ = list(raw)

@@ -389,7 +389,10 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         from .label import TopicLabeler  # the LLM layer is imported only when labels are asked for
 
         labeler = labeler if labeler is not None else (self.labeler or TopicLabeler())
-        labels = labeler.label(self.topics_)
+        if isinstance(labeler, TopicLabeler):  # candidates are scored by this model's own embedding model
+            labels = labeler.label(self.topics_, embedding_model=embedding_model_of(self))
+        else:
+            labels = labeler.label(self.topics_)
         for topic, lab in zip(self.topics_, labels):
             topic.label = lab
         for t, name in getattr(self, "zero_shot_topics_", {}).items():  # zero-shot topics keep their given names

@@ -1,0 +1,86 @@
+"""Candidate labels chosen by scores (textmine.topics.label_select) with the real packaged models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from textmine.topics import Topic, TopicLabeler
+from textmine.topics import label_select as S
+from textmine.topics.label import label_problem
+
+GUNS = Topic(3, 10, [("gun", 1.0), ("control", 0.9), ("batf", 0.8), ("the", 0.7), ("1993", 0.6), ("fbi", 0.5)],
+             representative_docs=["Gun control laws do not stop criminals from getting firearms.",
+                                   "The BATF raid in Waco was planned by the FBI."])
+HOCKEY = Topic(1, 30, [("hockey", 1.0), ("game", 0.9), ("team", 0.8), ("season", 0.7), ("playoffs", 0.6)],
+               representative_docs=["The Bruins won the playoff game in overtime.", "Our team had a great season."])
+
+
+def test_candidates_written_first_then_phrases_pairs_and_words_all_checked():
+    cands = S.candidate_labels(GUNS, written=["Batf agents", "Team"], phrases=["gun control laws", "batf raid",
+                                                                            "the", "laws do not stop criminals"],
+                                 check=label_problem)
+    assert cands[0] == "Batf agents"              # the LLM's answer, as written
+    assert "Team" not in cands                   # generic word: rejected
+    assert "The" not in cands and "1993" not in cands  # a stop word, a number
+    assert "Laws do not stop criminals" not in cands   # a copy of a document's first words (and > 4 words)
+    assert "BATF raid" in cands                  # written as the documents write it
+    assert "Gun control" in cands                # top words next to each other in a document
+    assert cands.index("Gun control") > cands.index("BATF raid")
+    assert len({c.casefold() for c in cands}) == len(cands)
+    assert all(1 <= len(c.split()) <= S.MAX_WORDS for c in cands)
+    assert S.candidate_labels(Topic(0, 1, [("the", 1.0)]), written=["The"], check=label_problem) == []
+    assert S.candidate_labels(GUNS, written=["Team"])[0] == "Team"  # no check: kept
+
+
+def test_select_label_mixes_z_scores():
+    cands = ["a", "b", "c"]
+    llm = np.array([-1.0, -3.0, -2.0])
+    emb = np.array([0.1, 0.9, 0.2])
+    assert S.select_label(cands, llm, emb, llm_weight=1.0) == 0
+    assert S.select_label(cands, llm, emb, llm_weight=0.0) == 1
+    assert S.select_label(cands, llm, emb, n_written=1, llm_weight=0.0, written_bonus=10.0) == 0
+    assert S.select_label(cands, np.array([-np.inf, -1.0, -2.0]), emb, llm_weight=1.0) == 1
+    assert S.select_label(cands, llm, emb, llm_weight=1.0, field_index=2, field_bonus=3.0) == 2
+    with pytest.raises(ValueError):
+        S.select_label([], llm[:0], emb[:0])
+
+
+def test_llm_and_embedding_fit_prefer_the_topic_subject(llm):
+    from textmine.embed import get_embedder
+
+    text = TopicLabeler(llm=llm, n_phrases=0).prompt_text(HOCKEY, llm)
+    cands = ["Ice hockey", "Tax law", "Cooking recipes"]
+    ll = S.llm_fit(llm, text, cands)
+    em = S.embedding_fit(get_embedder("default"), HOCKEY, cands)
+    assert ll.shape == em.shape == (3,)
+    assert np.argmax(ll) == 0 and np.argmax(em) == 0, (ll, em)
+    assert np.allclose(S.llm_fit(llm, text, cands[::-1])[::-1], ll)  # independent of the order
+
+
+def test_labeler_chooses_among_candidates_and_replaces_a_fallback(llm):
+    labeler = TopicLabeler(llm=llm)
+    labels = labeler.label([GUNS, HOCKEY])
+    for t, lab in zip([GUNS, HOCKEY], labels):
+        assert lab in [c for c, _, _ in labeler.candidates_[t.id]]
+    assert labeler.written_labels_[0] == [c for c, _, _ in labeler.candidates_[GUNS.id]][0]
+    # failure injection: every written answer is rejected ("Team"); the label is still a checked candidate
+    examples = [("Keywords: apple, pear", "Team"), ("Keywords: car, road", "Team")]
+    bad = TopicLabeler(llm=llm, instruction="Answer with the word Team.", examples=examples, n_phrases=0)
+    label = bad.label([HOCKEY])[0]
+    assert bad.fallbacks_ == [1]
+    assert " / " not in label and label in ("Hockey", "Game", "Season", "Playoffs")
+    assert TopicLabeler(llm=llm, select=False).label([HOCKEY]) == TopicLabeler(llm=llm, select=False).label([HOCKEY])
+
+
+def test_field_label_is_the_second_written_candidate(llm):
+    labeler = TopicLabeler(llm=llm)
+    labeler.label([HOCKEY])
+    field = labeler.field_label(HOCKEY, labeler.key_phrases([HOCKEY])[0])
+    names = [c for c, _, _ in labeler.candidates_[HOCKEY.id]]
+    assert field and label_problem(field) is None and len(field.split()) <= S.MAX_WORDS
+    assert field.casefold() in [c.casefold() for c in names]
+    without = TopicLabeler(llm=llm, field=False)
+    without.label([HOCKEY])
+    assert len(without.candidates_[HOCKEY.id]) <= len(names)
+    assert names[0] == labeler.written_labels_[0] == without.written_labels_[0]  # the written label comes first
