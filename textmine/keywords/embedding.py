@@ -21,6 +21,7 @@ from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, is_blank
 from ..errors import InputError
+from ..scale.dispatch import keyword_collections
 from ..lang import SEGMENTED, detect_language, embedding_model_for, normalize_language
 from ..lang import stop_words as lang_stop_words
 from .candidates import Candidate, extract_candidates, match_candidates, resolve_stop_words, tokenize
@@ -300,6 +301,7 @@ class KeywordExtractor(TextmineEstimator):
         return idf / (math.log(1 + n) + 1.0)
 
     # ------------------------------------------------------------------ transform
+    @keyword_collections
     def transform(
         self,
         docs: Sequence[str],

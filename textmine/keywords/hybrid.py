@@ -40,6 +40,7 @@ from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, check_positive_int, is_blank
 from ..errors import InputError, LLMOutputError
+from ..scale.dispatch import keyword_collections
 from .injection import instruction_sentences, planted_words, remove_sentences
 from .llm import _resolve_llm, stem_key
 from .promptrank import candidate_logprobs, fuse_scores, llm_scores
@@ -277,6 +278,7 @@ class HybridKeywordExtractor(TextmineEstimator):
         """Keyphrases of one text (no ``fit`` needed)."""
         return self.transform([as_document(text)])[0]
 
+    @keyword_collections
     def transform(self, docs: Iterable[str]) -> list[list[Keyword]]:
         """Keyphrases of each document, best first; each is one of its candidates."""
         texts = as_documents(docs, allow_empty_corpus=True)

@@ -44,6 +44,7 @@ from .._progress import check_progress, progress_bar
 from .._types import Keyword
 from .._validation import as_document, as_documents, check_float, check_int, clean_text, is_blank
 from ..errors import InputError, LLMOutputError, TextmineError
+from ..scale.dispatch import keyword_collections
 from .grouping import group_near_duplicates, groups_from_labels
 from .injection import instruction_sentences, planted_words, remove_sentences, sentences_with, suspicious_answer
 
@@ -429,6 +430,7 @@ class LLMKeywordExtractor(TextmineEstimator):
         """Keyphrases of one text (no ``fit`` needed)."""
         return self.transform([as_document(text)])[0]
 
+    @keyword_collections
     def transform(self, docs: Iterable[str]) -> list[list[Keyword]]:
         """Keyphrases of each document, best first (``[]`` for blank documents)."""
         texts = as_documents(docs, allow_empty_corpus=True)
@@ -551,13 +553,8 @@ class LLMKeywordExtractor(TextmineEstimator):
             text = self.llm_.truncate(text, int(self.max_doc_tokens))
         try:
             restrict = self.grounded if self.restrict_vocabulary is None else self.restrict_vocabulary
-            items = self.llm_.generate_list(
-                instruction,
-                text,
-                examples=examples,
-                max_items=self._n_items(),
-                vocabulary=text if restrict else None,
-            )
+            items = self.llm_.generate_list(instruction, text, examples=examples, max_items=self._n_items(),
+                                            vocabulary=text if restrict else None)
         except LLMOutputError as exc:
             warnings.warn(f"LLM output failed validation, no keywords for this document: {exc}", stacklevel=3)
             return [], True

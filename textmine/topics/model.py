@@ -35,16 +35,17 @@ from .._base import TextmineEstimator
 from .._progress import silent, stage
 from .._validation import as_documents, is_blank
 from ..errors import EmptyCorpusError, InputError
+from ..scale.collections import is_dask_collection
 from . import analysis, merge, online, persist
-from .assignment import assign, assign_fitted, cosine_similarities, fit_rule, threshold_labels, unit_rows
+from .assignment import assign, assign_fitted, cosine_similarities, threshold_labels
 from .curation import CurationMixin
-from .discovery import Discovery
+from .fitting import discover_and_rule
 from ..lang import resolve_language
-from .embedding import embed_documents, embed_for, embed_texts, embedding_model_of
+from .embedding import embed_documents, embed_for, embedding_model_of
 from .guided import check_zero_shot_topics
 from .interop import BertopicMixin
 from .views import PlotsMixin
-from .params import check_params, min_topic_size
+from .params import check_params
 from .represent import MAX_DOC_CHARS, represent_topics
 from .topic import Topic
 
@@ -135,6 +136,9 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         matrix for ``make_pipeline(TopicModel(transform_output="proba"), LogisticRegression())``.
     random_state:
         seed for UMAP / k-means; the same seed gives the same topics.
+    max_fit_docs:
+        a dask collection (:mod:`textmine.scale`, docs/scale.md): topics are discovered on a reproducible
+        sample of at most this many documents, then every document is assigned. Ignored for lists.
     verbose:
         print each stage and a timing summary on stderr, under any logging setup (docs/topics.md).
     language:
@@ -200,6 +204,7 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         random_state: int | None = None,
         verbose: bool = False,
         language: str = "en",
+        max_fit_docs: int = 50_000,
     ):
         self.n_topics = n_topics
         self.embedding_model = embedding_model
@@ -224,11 +229,17 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.language = language
+        self.max_fit_docs = max_fit_docs
 
     # ------------------------------------------------------------------ fit
 
     def fit(self, docs: Sequence[str], y: Any = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
-        """Discover topics in ``docs``. ``embeddings`` (n_docs, dim) skips the embedding stage."""
+        """Discover topics in ``docs`` (a list, or a dask collection: :mod:`textmine.scale`).
+        ``embeddings`` (n_docs, dim) skips the embedding stage."""
+        if is_dask_collection(docs):
+            from ..scale.fit import fit_collection
+
+            return fit_collection(self, docs)
         t_start = time.perf_counter()
         timings: dict[str, float] = {}
         docs = as_documents(docs)
@@ -250,34 +261,7 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         timings["embed"] = time.perf_counter() - t0
         say(f"TopicModel: finding topics (reduce, cluster, merge) after {timings['embed']:.1f} s of embedding")
 
-        # discovery: zero-shot topics, then reduce + cluster + merge the other documents
-        t0 = time.perf_counter()
-        Z = embed_texts(embedding_model_of(self), names, what="zero_shot_topics", dim=X.shape[1]) if names else None
-        mcs = min_topic_size(self, len(X))
-        found = Discovery.from_model(self).topics(X, texts, k, mcs, names=names, name_embeddings=Z,
-                                                  min_similarity=self.zero_shot_min_similarity)
-        timings["discover"] = time.perf_counter() - t0
-
-        # assignment: the classifier learns the discovery labels of every document (zero-shot topics first),
-        # thresholds from the assignment of the training docs
-        t0 = time.perf_counter()
-        self.n_clusters_found_ = found.n_found
-        centroids = unit_rows(found.sums)
-        teach = found.labels if self.assignment == "classifier" and len(centroids) >= 2 else None
-        if share == "hdbscan":
-            share = found.noise_share
-        rule = fit_rule(X, centroids, share=share, teach=teach, outlier_threshold=self.outlier_threshold)
-
-        # drop topics nobody is assigned to (cannot change anyone's argmax), order by size
-        counts = np.bincount(rule.labels[rule.labels >= 0], minlength=len(centroids))
-        nearest = np.bincount(rule.near, minlength=len(centroids))
-        keep = [t for t in np.argsort(-counts, kind="stable")
-                if nearest[t] > 0 or (k is not None and found.names[t] is None)]
-        self.topic_embeddings_, self.thresholds_, self.classifier_coef_, self.classifier_intercept_ = rule.parts(keep)
-        self.noise_share_ = found.noise_share
-        self.outlier_share_ = float(share)
-        self.zero_shot_topics_ = {i: found.names[t] for i, t in enumerate(keep) if found.names[t] is not None}
-        timings["assign"] = time.perf_counter() - t0
+        found, keep, mcs = discover_and_rule(self, X, texts, k, share, names, timings)
 
         # labels_ is literally the transform rule on the training embeddings
         labels, _ = assign_fitted(self, X)
@@ -286,7 +270,6 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
         self.labels_ = full
 
         t0 = time.perf_counter()
-        self.min_topic_size_ = int(mcs)
         self.n_docs_seen_ = len(docs)
         online.init_state(self, texts, X, labels, found.sums[keep], found.counts[keep])
         self.topics_ = represent_topics(self, texts, X, labels)
@@ -329,7 +312,12 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
 
     def transform(self, docs: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Topic id of each document (-1 = outlier or blank), by the same rule that made ``labels_``;
-        with ``transform_output="proba"`` the :meth:`predict_proba` matrix instead."""
+        with ``transform_output="proba"`` the :meth:`predict_proba` matrix instead. A dask collection gives a
+        lazy dask Series of topic ids with its partitions (:mod:`textmine.scale`)."""
+        if is_dask_collection(docs):
+            from ..scale.fit import transform_collection
+
+            return transform_collection(self, docs)
         if self.transform_output == "proba":
             return self.predict_proba(docs, embeddings=embeddings)
         if self.transform_output != "labels":
