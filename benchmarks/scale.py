@@ -65,9 +65,9 @@ ROWS["bertopic-100k"] = {"kind": "bertopic", "n": 100_000, "workers": 0}
 ROWS["quality-inmemory"] = {"kind": "quality", "max_fit_docs": None}
 ROWS["quality-dask-all"] = {"kind": "quality", "max_fit_docs": 18_846}
 ROWS["quality-dask-5000"] = {"kind": "quality", "max_fit_docs": 5_000}
-ORDER = ["smoke-topics-20k", "smoke-keywords-20k", "quality-inmemory", "quality-dask-all", "quality-dask-5000", "topics-100k", "topics-100k-1w",
-         "keywords-100k", "keywords-100k-1w", "bertopic-100k", "topics-300k", "keywords-300k", "topics-1m",
-         "keywords-1m"]
+ORDER = ["smoke-topics-20k", "smoke-keywords-20k", "quality-inmemory", "quality-dask-all", "quality-dask-5000",
+         "topics-100k", "topics-100k-1w", "keywords-100k", "keywords-100k-1w", "topics-300k", "topics-1m",
+         "bertopic-100k", "keywords-300k", "keywords-1m"]
 
 
 def _now() -> str:
@@ -138,8 +138,13 @@ def _worker_threads(client) -> list:
         import sys as _sys
 
         torch = _sys.modules.get("torch")
+        kw = _sys.modules.get("textmine.scale.keywords")
+        wk = _sys.modules.get("textmine.scale.workers")
         return {"torch_threads": torch.get_num_threads() if torch else None,
-                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+                "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+                # did this worker run any partition? (the extractors / embedders it built)
+                "keyword_extractors": len(getattr(kw, "_EXTRACTORS", {})) if kw else 0,
+                "embedders": len(getattr(wk, "_EMBEDDERS", {})) if wk else 0}
 
     return list(client.run(threads).values())
 
@@ -300,10 +305,23 @@ def run_row(name: str, model: str) -> dict:
     return json.loads(out_json.read_text())
 
 
+def _record(name: str, model: str, row: dict) -> dict:
+    results = _load_results()  # another run may have written meanwhile
+    results.setdefault("rows", {})[f"{name}|{model}"] = row
+    results["machine"] = {"machine": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version()}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=str))
+    os.replace(tmp, RESULTS)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="+", help="run rows whose name contains any of these")
     ap.add_argument("--sizes", nargs="+", type=int, help="run only sized rows of these sizes")
+    ap.add_argument("--rows", nargs="+", help="exact row names, run in this order")
+    ap.add_argument("--collect", nargs="+", help="record rows whose child finished after its parent was stopped")
     ap.add_argument("--model", default="minilm-static", help="embedding model of every row")
     ap.add_argument("--force", action="store_true", help="run rows already in the results again")
     ap.add_argument("--markdown", action="store_true", help="only write docs/benchmarks/scale.md")
@@ -313,11 +331,17 @@ def main() -> None:
     if args.child:
         run_child(args.child, args.model, Path(args.child_out))
         return
+    if args.collect:
+        for name in args.collect:
+            path = bench_root() / "scale-runs" / name / "row.json"
+            if path.is_file():
+                _record(name, args.model, json.loads(path.read_text()))
+        args.markdown = True
     if not args.markdown:
         results = _load_results()
-        for name in ORDER:
+        for name in (args.rows or ORDER):
             spec = ROWS[name]
-            if args.only and not any(o in name for o in args.only):
+            if args.only and not args.rows and not any(o in name for o in args.only):
                 continue
             if args.sizes and spec.get("n") not in args.sizes:
                 continue
@@ -328,12 +352,7 @@ def main() -> None:
                 print(f"{name}: done already (--force to rerun)")
                 continue
             row = run_row(name, args.model)
-            results = _load_results()  # another run may have written meanwhile
-            results.setdefault("rows", {})[key] = row
-            results["machine"] = {"machine": platform.machine(), "cores": os.cpu_count(),
-                                  "python": platform.python_version()}
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(json.dumps(results, indent=1, default=str))
+            results = _record(name, args.model, row)
             print(json.dumps(row, default=str), flush=True)
     from _scale_report import write_markdown
 
