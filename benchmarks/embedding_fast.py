@@ -103,8 +103,17 @@ def _results() -> dict:
 
 
 def _save(out: dict) -> None:
+    """Merge ``out`` into the results file (phases may run at the same time: each keeps the others' keys)."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1))
+    merged = _results()
+    for k, v in out.items():
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k].update(v)
+        else:
+            merged[k] = v
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text(json.dumps(merged, indent=1))
+    os.replace(tmp, RESULTS)
 
 
 def _now() -> str:
@@ -176,7 +185,7 @@ def phase_report(args) -> None:
         kw = out.setdefault("keywords", {})
         rows = [json.loads(line) for line in (data_dir() / "keyphrase" / "inspec_test.jsonl").open(encoding="utf-8")]
         docs, gold = [r["text"] for r in rows], [r["keyphrases"] for r in rows]
-        for name in ("torch@256", "onnx-int8@256", "static"):
+        for name in ("static", "torch@256"):  # int8: docs/benchmarks/keywords_backends.md
             model = CONFIGS[name][0] if name != "onnx-int8@256" else "default+onnx-int8"
             with tempfile.TemporaryDirectory() as cache:
                 kx = KeywordExtractor(embedding_model=model, cache=cache)
@@ -261,6 +270,9 @@ def write_markdown(out: dict) -> None:
         lines.append("")
     else:
         lines += ["not measured (time)", ""]
+    notes = RESULTS.with_name("embedding_fast_notes.md")
+    if notes.is_file():
+        lines += [notes.read_text(encoding="utf-8").strip(), ""]
     DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(DOC)
 
