@@ -151,10 +151,11 @@ def _targets(rows: dict, model: str) -> list[str]:
         out.append(f"- 10M projection: the workers' part of the 1M row (embedding, sampling, assignment, counting, "
                    f"transform) took {worker_s:.0f} s on {t1m['workers']} workers = {per_worker:.0f} docs/s per worker; "
                    f"the client's part ({client_s:.0f} s: discovery and the rule on the 50,000-document sample, "
-                   f"representation) does not grow with the corpus. 10M documents: ~{(client_s + 1e7 / per_worker / 16) / 60:.0f} min "
+                   f"representation) does not grow with the corpus. 10M documents: ~{(client_s + 1e7 / per_worker / 2) / 3600:.1f} h "
+                   f"on these 2 workers, ~{(client_s + 1e7 / per_worker / 16) / 60:.0f} min "
                    f"on 16 such workers, ~{(client_s + 1e7 / per_worker / 64) / 60:.0f} min on 64 (linear in the "
                    "workers, as the per-partition work is independent; the tree reductions are of fixed-size "
-                   "aggregates).")
+                   "aggregates), at this loaded machine's per-worker throughput.")
     else:
         out.append("- 1M documents through topics in under 2 h: not measured (time).")
     if t1m and t100:
