@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["embedding_llm", "llm_models", "embedding_backends", "keywords", "keywords_llm", "keywords_llm_full", "keywords_backends", "llm_assist", "llm_assist_tune", "llm_assist_quiet", "llm_assist_speed", "llm_assist_llm_qwen", "llm_threads", "llm_decoding", "llm_floor", "llm_head", "batch_invariance", "topics", "topic_seeds", "knn_umap", "knn_scaling", "labels", "labels_docs3", "llm_assist_labels", "multilingual"]
+ORDER = ["embedding_llm", "llm_models", "embedding_backends", "embedding_fast", "keywords", "keywords_llm", "keywords_llm_full", "keywords_backends", "llm_assist", "llm_assist_tune", "llm_assist_quiet", "llm_assist_speed", "llm_assist_llm_qwen", "llm_threads", "llm_decoding", "llm_floor", "llm_head", "batch_invariance", "topics", "topic_seeds", "knn_umap", "knn_scaling", "labels", "labels_docs3", "llm_assist_labels", "multilingual", "scale"]
 
 HEADER = """# Benchmarks
 

