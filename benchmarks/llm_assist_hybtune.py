@@ -291,6 +291,7 @@ def models(args: argparse.Namespace) -> None:
                                                     np.round(np.arange(0, 1.0001, 0.1), 2)) if w + pw <= 1.0]
     out: dict = {"machine": _fresh.machine(dt.datetime.now(dt.timezone.utc)), "argv": sys.argv[1:],
                  "prompt": args.prompt, "candidates": "ng14_nested", "default_point": DEFAULT_POINT, "models": {}}
+    per_doc: dict = {}
     for m in names:
         res: dict = {"sets": {}}
         table = []  # per grid point: F1@10 per set
@@ -307,6 +308,8 @@ def models(args: argparse.Namespace) -> None:
                                                                    "none")) for f in fs])), 2)
 
             table.append([f1(pt) for pt in grid_pts])
+            d = DEFAULT_POINT
+            per_doc[(m, name)] = [f1_at(f, rank_f(f, d["n"], d["w"], d["alpha"], d["pos_w"], "none")) for f in fs]
             best = int(np.argmax(table[-1]))
             res["sets"][name] = {
                 "docs": n_docs,
@@ -319,6 +322,12 @@ def models(args: argparse.Namespace) -> None:
         mean = np.mean(table, axis=0)
         b = int(np.argmax(mean))
         res["best_on_mean"] = {**grid_pts[b], **{k: t[b] for k, t in zip(sets, table)}, "mean": round(float(mean[b]), 2)}
+        if m != names[0]:  # per document, at the defaults, against the first model: is the difference broad?
+            for name in sets:
+                diff = np.subtract(per_doc[(m, name)], per_doc[(names[0], name)])
+                res["sets"][name][f"docs_vs_{names[0]}_at_default"] = {
+                    "better": int((diff > 1e-12).sum()), "equal": int((abs(diff) <= 1e-12).sum()),
+                    "worse": int((diff < -1e-12).sum())}
         out["models"][m] = res
         print(m, json.dumps(res, indent=1), flush=True)
     Path(args.json).write_text(json.dumps(out, indent=1))
