@@ -15,6 +15,9 @@
     python benchmarks/llm_assist_hybtune.py ceiling --split dev --top 40 --json ...
     # 5. s/doc of the earlier and the new defaults on the same documents, alternating, one process
     TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_hybtune.py speed --sets semeval-dev --limit 25 --json ...
+    #    or of two scorer models at the hybrid's defaults: --models gemma3-270m,qwen2.5-coder-0.5b
+    # 6. scorer models compared from their caches (collect each with --model M first), same documents
+    python benchmarks/llm_assist_hybtune.py models --models gemma3-270m,qwen2.5-coder-0.5b --prompt book --json ...
 
 The commands and results of 2026-12-03 are in docs/benchmarks/llm_assist.md (last section).
 
@@ -273,6 +276,63 @@ def prompts(args: argparse.Namespace) -> None:
     Path(args.json).write_text(json.dumps(out, indent=1))
 
 
+DEFAULT_POINT = {"n": 40, "alpha": 1.0, "pos_w": 0.1, "w": 0.8}  # HybridKeywordExtractor's defaults (book prompt)
+
+
+def models(args: argparse.Namespace) -> None:
+    """Scorer models compared from their caches (``--models a,b``, one ``--prompt``, the hybrid's candidates
+    ``ng14_nested``) on the documents both caches hold (the first N of each set): F1@10 at the defaults, the
+    embedding order, the LLM order, the best point of a small grid per set and on the mean of the sets."""
+    names = args.models.split(",")
+    caches = {m: json.loads(cache_path(m).read_text())["sets"] for m in names}
+    sets = (args.sets or "semeval-dev,inspec-dev").split(",")
+    grid_pts = [{"n": n, "alpha": a, "pos_w": pw, "w": float(w)}
+                for n, a, pw, w in itertools.product((20, 30, 40), (0.0, 0.5, 1.0), (0.0, 0.1, 0.2),
+                                                    np.round(np.arange(0, 1.0001, 0.1), 2)) if w + pw <= 1.0]
+    out: dict = {"machine": _fresh.machine(dt.datetime.now(dt.timezone.utc)), "argv": sys.argv[1:],
+                 "prompt": args.prompt, "candidates": "ng14_nested", "default_point": DEFAULT_POINT, "models": {}}
+    per_doc: dict = {}
+    for m in names:
+        res: dict = {"sets": {}}
+        table = []  # per grid point: F1@10 per set
+        for name in sets:
+            n_docs = min(len([d for d in caches[k][name]["docs"] if args.prompt in d["lp"] and d["lp"][args.prompt]])
+                         for k in names)
+            docs = caches[m][name]["docs"][:n_docs]
+            for i, d in enumerate(docs):  # the same candidates in every cache (collected once, copied)
+                assert d["cands"]["ng14_nested"] == caches[names[0]][name]["docs"][i]["cands"]["ng14_nested"]
+            fs = [features(d, "ng14_nested", args.prompt, (0.0, 0.5, 1.0)) for d in docs]
+
+            def f1(pt: dict) -> float:
+                return round(100 * float(np.mean([f1_at(f, rank_f(f, pt["n"], pt["w"], pt["alpha"], pt["pos_w"],
+                                                                   "none")) for f in fs])), 2)
+
+            table.append([f1(pt) for pt in grid_pts])
+            d = DEFAULT_POINT
+            per_doc[(m, name)] = [f1_at(f, rank_f(f, d["n"], d["w"], d["alpha"], d["pos_w"], "none")) for f in fs]
+            best = int(np.argmax(table[-1]))
+            res["sets"][name] = {
+                "docs": n_docs,
+                "s_per_doc_collect": round(caches[m][name].get("seconds_per_doc", {}).get(args.prompt, float("nan")), 3),
+                "default": f1(DEFAULT_POINT),
+                "embedding_order": f1({"n": 40, "alpha": 1.0, "pos_w": 0.0, "w": 0.0}),
+                "llm_order": f1({"n": 40, "alpha": 1.0, "pos_w": 0.0, "w": 1.0}),
+                "best": {**grid_pts[best], "F1@10": table[-1][best]},
+                "grid_mean": round(float(np.mean(table[-1])), 2)}
+        mean = np.mean(table, axis=0)
+        b = int(np.argmax(mean))
+        res["best_on_mean"] = {**grid_pts[b], **{k: t[b] for k, t in zip(sets, table)}, "mean": round(float(mean[b]), 2)}
+        if m != names[0]:  # per document, at the defaults, against the first model: is the difference broad?
+            for name in sets:
+                diff = np.subtract(per_doc[(m, name)], per_doc[(names[0], name)])
+                res["sets"][name][f"docs_vs_{names[0]}_at_default"] = {
+                    "better": int((diff > 1e-12).sum()), "equal": int((abs(diff) <= 1e-12).sum()),
+                    "worse": int((diff < -1e-12).sum())}
+        out["models"][m] = res
+        print(m, json.dumps(res, indent=1), flush=True)
+    Path(args.json).write_text(json.dumps(out, indent=1))
+
+
 OLD_DEFAULTS = {"score_prompt": "text", "n_candidates": 20, "llm_weight": 0.7, "length_alpha": 0.5,
                 "position_weight": 0.0}  # the hybrid's scoring defaults before this search
 
@@ -284,9 +344,12 @@ def speed(args: argparse.Namespace) -> None:
 
     rows = la.dev_sets(args.dev_limit)[args.sets or "semeval-dev"][: args.limit]
     texts = [r["text"] for r in rows]
-    llm = la.load_model(args.model)
-    est = {"earlier defaults": HybridKeywordExtractor(llm=llm, **OLD_DEFAULTS).fit(texts),
-           "new defaults": HybridKeywordExtractor(llm=llm).fit(texts)}
+    if args.models:  # scorer models at the hybrid's defaults instead of the earlier vs the new defaults
+        est = {m: HybridKeywordExtractor(llm=la.load_model(m)).fit(texts) for m in args.models.split(",")}
+    else:
+        llm = la.load_model(args.model)
+        est = {"earlier defaults": HybridKeywordExtractor(llm=llm, **OLD_DEFAULTS).fit(texts),
+               "new defaults": HybridKeywordExtractor(llm=llm).fit(texts)}
     for e in est.values():
         e.transform(texts[:1])  # warm: embedding cache, scorer context
     secs = {k: 0.0 for k in est}
@@ -299,6 +362,9 @@ def speed(args: argparse.Namespace) -> None:
     machine = _fresh.machine(dt.datetime.now(dt.timezone.utc), load0)
     out = {"machine": machine + f"; load average at end {os.getloadavg()[0]:.1f}", "argv": sys.argv[1:],
            "docs": len(texts), "s_per_doc": {k: round(v / len(texts), 3) for k, v in secs.items()}}
+    if len(secs) == 2:
+        a, b = secs
+        out["ratio"] = {f"{b} / {a}": round(secs[b] / secs[a], 2)}
     print(out, flush=True)
     Path(args.json).write_text(json.dumps(out, indent=1))
 
@@ -355,10 +421,12 @@ def ceiling(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=("collect", "grid", "prompts", "ceiling", "speed"))
+    ap.add_argument("mode", choices=("collect", "grid", "prompts", "ceiling", "speed", "models"))
     ap.add_argument("--limit", type=int, default=25, help="speed: the first N documents")
     ap.add_argument("--split", choices=("dev", "test"), default="dev", help="ceiling: the sets to describe")
-    ap.add_argument("--model", default="gemma3-270m")
+    ap.add_argument("--model", default="gemma3-270m", help="the scorer: a preset of textmine.llm")
+    ap.add_argument("--models", default=None, help="models, speed: scorer presets compared, e.g. "
+                    "gemma3-270m,qwen2.5-coder-0.5b")
     ap.add_argument("--prompt", default="default", choices=list(PROMPTS))
     ap.add_argument("--prompts", default="default")
     ap.add_argument("--dev-limit", type=int, default=200)
@@ -371,7 +439,8 @@ def main() -> None:
     ap.add_argument("--nested", default="none,drop,demote", help="nesting rule after the fusion")
     ap.add_argument("--json", default=str(RESULTS / "llm_assist_hybtune_grid.json"))
     args = ap.parse_args()
-    {"collect": collect, "grid": grid, "prompts": prompts, "ceiling": ceiling, "speed": speed}[args.mode](args)
+    {"collect": collect, "grid": grid, "prompts": prompts, "ceiling": ceiling, "speed": speed,
+     "models": models}[args.mode](args)
 
 
 if __name__ == "__main__":
