@@ -37,5 +37,6 @@ for t, r in zip(topics, rows):
     after.append(choose(r2, 0, 0.5, 0.5, 1.0, 0.5, True, 0.0))
 acc = lambda labels: label_accuracy(topics, gold, DESCRIPTIONS["20newsgroups"], labels=labels, assignments=assign)
 b, a = acc(before), acc(after)
-print(f"dev 20NG ({len(rows)} topics): top words {b.words_accuracy:.3f}; selected before {b.accuracy:.3f}, after {a.accuracy:.3f}")
+print(f"dev 20NG ({len(rows)} topics): top words {b.words_accuracy:.3f}; "
+      f"selected before {b.accuracy:.3f}, after {a.accuracy:.3f}")
 print("changed:", [(x, y) for x, y in zip(before, after) if x != y])

@@ -8,8 +8,8 @@ grammar-constrained to one short string (``LLM.generate_text``) and cached on
 disk by the LLM layer.
 
 Every answer is checked (:func:`label_problem`): a stop word, a number, a
-generic word ("Best", "Growth", "Team") or a copy of a document (the whole document, title or first sentence, or its first words)
-is rejected, and so are a list of four or more comma-separated words and an answer cut off after a
+generic word ("Best", "Growth", "Team") or a copy of a document (the whole document, title or
+first sentence, or its first words) is rejected, and so are a list of four or more comma-separated words and an answer cut off after a
 stop word ("Bryant, Kobe, assault, dna, sexual, the"); the topic is asked again without documents,
 then without key phrases, then falls back to a label made of its top words without stop words
 (:func:`~textmine.topics.naming.fallback_label`, e.g. "Kobe Bryant / Assault / DNA"; ``fallbacks_``).
