@@ -84,3 +84,26 @@ def test_field_label_is_the_second_written_candidate(llm):
     without.label([HOCKEY])
     assert len(without.candidates_[HOCKEY.id]) <= len(names)
     assert names[0] == labeler.written_labels_[0] == without.written_labels_[0]  # the written label comes first
+
+
+def test_a_candidate_that_is_a_whole_document_is_rejected_at_any_length():
+    """StackOverflow: the SharePoint topic's label was "Magento development", the whole title of one of its
+    documents (a 2-word copy passed the old check of >= 4 words); a label must not quote one document."""
+    from conftest import read_jsonl
+
+    titles = {r["id"]: r["text"] for r in read_jsonl("topic/stackoverflow.jsonl")}
+    docs = [titles["19727"], titles["69"], titles["70"]]
+    assert docs[:2] == ["Magento development", "Sharepoint Wikis"]  # the real titles
+    sharepoint = Topic(19, 3, [("sharepoint", 1.0), ("development", 0.9), ("magento", 0.8), ("wikis", 0.7),
+                                ("environment", 0.6)], representative_docs=docs)
+    assert label_problem("Magento development", docs) == "copy of a document"
+    assert label_problem("magento DEVELOPMENT!", docs) == "copy of a document"  # case, punctuation ignored
+    assert label_problem("SharePoint wikis", docs) == "copy of a document"
+    assert label_problem("SharePoint development", docs) is None  # describes, quotes no whole title
+    assert label_problem("Magento", docs) is None and label_problem("Development environment", docs) is None
+    assert label_problem("Ice hockey", ["Ice hockey. The Bruins won in overtime."]) == "copy of a document"
+    assert label_problem("Ice hockey", ["Ice hockey tickets for sale"]) is None
+    cands = S.candidate_labels(sharepoint, written=["Magento development", "SharePoint"],
+                               phrases=["sharepoint wikis", "development environment"], check=label_problem)
+    assert "Magento development" not in cands and "Sharepoint Wikis" not in cands
+    assert cands[0] == "SharePoint" and "Development environment" in cands

@@ -8,8 +8,8 @@ grammar-constrained to one short string (``LLM.generate_text``) and cached on
 disk by the LLM layer.
 
 Every answer is checked (:func:`label_problem`): a stop word, a number, a
-generic word ("Best", "Growth", "Team") or a copy of a document's first words
-is rejected, and so are a list of four or more comma-separated words and an answer cut off after a
+generic word ("Best", "Growth", "Team") or a copy of a document (the whole document, title or
+first sentence, or its first words) is rejected, and so are a list of four or more comma-separated words and an answer cut off after a
 stop word ("Bryant, Kobe, assault, dna, sexual, the"); the topic is asked again without documents,
 then without key phrases, then falls back to a label made of its top words without stop words
 (:func:`~textmine.topics.naming.fallback_label`, e.g. "Kobe Bryant / Assault / DNA"; ``fallbacks_``).
@@ -91,18 +91,34 @@ def _norm_words(text: str) -> list[str]:
     return [w.casefold() for w in _WORD.findall(text)]
 
 
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n")
+
+
+def _whole_parts(doc: str) -> list[list[str]]:
+    """The words of a whole document, of its first line (a title) and of its first sentence."""
+    doc = str(doc).strip()
+    first_line = doc.split("\n", 1)[0]
+    m = _SENTENCE_END.search(doc)
+    first_sentence = doc[: m.start()] if m else doc
+    return [_norm_words(doc), _norm_words(first_line), _norm_words(first_sentence)]
+
+
 def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     """Why ``label`` does not name a topic, or ``None`` when it is acceptable.
 
     Rejected: an empty label, a number (no letters), a label made only of stop words and
     :data:`GENERIC_WORDS`, a question, a word list (:data:`MAX_LIST_COMMAS` commas or more), an
-    answer whose last word is a stop word (cut off by the length limit), and a copy of the first words of one of ``docs``
-    (:data:`MIN_COPY_WORDS` words or more found together among a document's first words; shorter
+    answer whose last word is a stop word (cut off by the length limit), and a copy of one of ``docs``: the
+    whole document, its whole first line (a title) or its whole first sentence, of any length (case and
+    punctuation ignored; a label describes the topic, it does not quote one document), or
+    :data:`MIN_COPY_WORDS` words or more found together among a document's first words (shorter
     labels such as "Hibernate mapping" often open a StackOverflow title and are fine).
 
     >>> label_problem("Team"), label_problem("1993"), label_problem("The")
     ('generic word', 'number', 'stop word')
     >>> label_problem("I am looking for a", ["I am looking for a 486 motherboard"])
+    'copy of a document'
+    >>> label_problem("Magento development", ["Magento development"])
     'copy of a document'
     >>> label_problem("How do I make the dough?")
     'question'
@@ -124,6 +140,8 @@ def label_problem(label: str, docs: Sequence[str] = ()) -> str | None:
     if label.rstrip().endswith("?") or words[0] in _QUESTION_WORDS:
         return "question"
     n = len(words)
+    if any(words in _whole_parts(d) for d in docs):
+        return "copy of a document"
     if n >= MIN_COPY_WORDS:
         for d in docs:
             head = _norm_words(d)[: n + 2]
