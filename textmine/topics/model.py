@@ -83,7 +83,8 @@ class TopicModel(CurationMixin, BertopicMixin, PlotsMixin, TextmineEstimator):
     merge_threshold:
         with ``n_topics="auto"``: discovered clusters whose centroids have a
         cosine similarity above this are merged. ``None`` keeps every cluster. ``"auto"`` (default): 0.5
-        for MiniLM and other models, 0.9856 for multilingual-e5-small (the same strictness in its space,
+        for MiniLM and other models, 0.9856 for multilingual-e5-small and 0.9607 for ``"minilm-static"``
+        (the same strictness in each space,
         calibrated on training data: ``textmine.topics.embedding.AUTO_MERGE_THRESHOLD``).
     outliers:
         share of each topic's training documents (the least similar ones) that
