@@ -168,10 +168,13 @@ def _targets(rows: dict, model: str) -> list[str]:
         fr = t100["fit_docs_per_s"] / t1w["fit_docs_per_s"]
         tr = t100["transform_docs_per_s"] / t1w["transform_docs_per_s"]
         out.append(f"- 2 workers vs 1 on the same 100k: fit **{fr:.2f}x**, assignment (transform + write) **{tr:.2f}x** "
-                   "(the rows ran at different loads: a measure of the load, not of scaling; see below).")
+                   "(target >= 1.7x on assignment: " + ("met" if tr >= 1.7 else "missed") + "; the fit's "
+                   "discovery runs on the client and does not use the workers).")
     k2, k1 = _get(rows, "keywords-100k", model), _get(rows, "keywords-100k-1w", model)
     if k2 and k1:
-        out.append(f"- 2 workers vs 1 on keywords (100k): **{k2['keywords_docs_per_s'] / k1['keywords_docs_per_s']:.2f}x**.")
+        kr = k2["keywords_docs_per_s"] / k1["keywords_docs_per_s"]
+        out.append(f"- 2 workers vs 1 on keywords (100k): **{kr:.2f}x** (target >= 1.7x: "
+                   + ("met" if kr >= 1.7 else "missed; see '1 vs 2 workers' below") + ").")
     else:
         out.append("- 2 workers vs 1 on keywords: not measured (time).")
     qi, qa = _get(rows, "quality-inmemory", model), _get(rows, "quality-dask-all", model)
