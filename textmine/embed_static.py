@@ -35,7 +35,6 @@ settings (``__reduce__``), so a dask worker builds it once and loads the table f
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -85,25 +84,19 @@ def static_model_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     return Path(directory) / f"all-MiniLM-L6-v2-static-v{VERSION}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(4 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _marker(folder: Path) -> Path:
     return folder.with_name(folder.name + ".ok")
 
 
 def _valid(folder: Path) -> bool:
+    from .llm.assemble import _file_sha256
+
     try:
         info = json.loads(_marker(folder).read_text(encoding="utf-8"))
         vectors = folder / "model.safetensors"
         return (isinstance(info, dict) and info.get("version") == VERSION
                 and all((folder / f).is_file() for f in ("tokenizer.json", "config.json"))
-                and info.get("size") == vectors.stat().st_size and info.get("sha256") == _sha256(vectors))
+                and info.get("size") == vectors.stat().st_size and info.get("sha256") == _file_sha256(vectors))
     except (OSError, ValueError):
         return False
 
@@ -149,6 +142,7 @@ def _build(folder: Path) -> None:
 
     from sentence_transformers import SentenceTransformer
 
+    from .llm.assemble import _file_sha256
     from .models import packaged_minilm_path
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: nothing to download
@@ -165,7 +159,7 @@ def _build(folder: Path) -> None:
     try:
         model.save_pretrained(tmp)
         vectors = tmp / "model.safetensors"
-        info = {"version": VERSION, "size": vectors.stat().st_size, "sha256": _sha256(vectors)}
+        info = {"version": VERSION, "size": vectors.stat().st_size, "sha256": _file_sha256(vectors)}
         if folder.exists():
             shutil.rmtree(folder)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the models folder is shared
