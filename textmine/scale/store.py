@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,16 +67,15 @@ class ShardStore:
         return X
 
     def save(self, key: str, X: np.ndarray) -> None:
-        """Write the shard atomically; a store that cannot be written is skipped (the run goes on)."""
+        """Write the shard atomically (:func:`textmine.io._atomic_write`, as every textmine output: a killed
+        writer's temporary file is removed by the next write); a store that cannot be written is skipped
+        (the run goes on)."""
+        from ..errors import InputError
+        from ..io import _atomic_write
+
+        data = np.ascontiguousarray(X, dtype=np.float32)
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{key}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, np.ascontiguousarray(X, dtype=np.float32), allow_pickle=False)
-                os.replace(tmp, self.path(key))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError:
+            _atomic_write(self.path(key), lambda fh: np.save(fh, data, allow_pickle=False), binary=True)
+        except (OSError, InputError):
             pass
