@@ -124,7 +124,7 @@ def collect(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- ranking
 def _z(x: np.ndarray) -> np.ndarray:
-    from textmine.keywords.promptrank import _z as z
+    from textmine.keywords.promptrank import zscore as z
 
     return z(x)
 

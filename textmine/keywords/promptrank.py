@@ -82,7 +82,9 @@ def position_scores(text: str, candidates: Sequence[str]) -> np.ndarray:
     return -np.log1p(np.asarray([first_offset(low, c) for c in candidates], dtype=np.float64))
 
 
-def _z(x: np.ndarray) -> np.ndarray:
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Standard scores of ``x``; non-finite entries count as the lowest finite one, a constant ``x`` gives zeros.
+    Used to fuse scores of different scales (here and in :mod:`textmine.topics.label_select`)."""
     x = np.asarray(x, dtype=np.float64)
     finite = np.isfinite(x)
     if not finite.any():
@@ -103,9 +105,9 @@ def fuse_scores(
     """``(1 - w - p) * z(embedding) + w * z(llm) + p * z(position)``, z-scores taken over one
     document's candidates (``p = position_weight``, the term left out when 0)."""
     w, pw = float(llm_weight), float(position_weight)
-    out = (1.0 - w - pw) * _z(embedding) + w * _z(llm)
+    out = (1.0 - w - pw) * zscore(embedding) + w * zscore(llm)
     if pw and position is not None:
-        out = out + pw * _z(position)
+        out = out + pw * zscore(position)
     return out
 
 

@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from ..keywords.promptrank import zscore
+
 __all__ = ["candidate_labels", "llm_fit", "embedding_fit", "select_label", "ANSWER_PREFIX", "SCORE_INSTRUCTION"]
 
 #: longest candidate, in words
@@ -185,16 +187,6 @@ def embedding_fit(embedder: Any, topic: Any, candidates: Sequence[str], *, words
     return E[:n] @ centre
 
 
-def _z(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    finite = np.isfinite(x)
-    if not finite.any():
-        return np.zeros_like(x)
-    x = np.where(finite, x, x[finite].min())
-    sd = x.std()
-    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
-
-
 def select_label(candidates: Sequence[str], llm_scores: np.ndarray, emb_scores: np.ndarray, n_written: int = 0,
                  *, llm_weight: float = LLM_WEIGHT, written_bonus: float = WRITTEN_BONUS,
                  field_index: int | None = None, field_bonus: float = 0.0) -> int:
@@ -204,7 +196,7 @@ def select_label(candidates: Sequence[str], llm_scores: np.ndarray, emb_scores: 
     if not len(candidates):
         raise ValueError("no candidates")
     w = float(llm_weight)
-    score = w * _z(llm_scores) + (1.0 - w) * _z(emb_scores)
+    score = w * zscore(llm_scores) + (1.0 - w) * zscore(emb_scores)
     score[: int(n_written)] += float(written_bonus)
     if field_index is not None:
         score[int(field_index)] += float(field_bonus)
