@@ -99,7 +99,7 @@ def collect(args: argparse.Namespace) -> None:
             raise SystemExit(f"cache {path} holds {len(docs)} {name} docs, not {len(rows)}: use another --dev-limit")
         texts = [r["text"] for r in rows]
         for cname, params in CAND_SETTINGS.items():
-            if cname in docs[0]["cands"]:
+            if cname in docs[0]["cands"] or cname not in args.csets.split(","):
                 continue
             got = KeywordExtractor(top_n=args.top, **params).fit_transform(texts)
             for d, kws in zip(docs, got):
