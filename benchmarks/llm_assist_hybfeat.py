@@ -108,6 +108,30 @@ def _rank01(x: np.ndarray) -> np.ndarray:
     return rankdata(np.asarray(x, dtype=float)) / max(1, len(x))
 
 
+def _positions(k: tuple[str, ...], seq: tuple[str, ...]) -> list[int]:
+    n = len(k)
+    return [i for i in range(len(seq) - n + 1) if n and seq[i : i + n] == k]
+
+
+def nesting_counts(text: str, names: list[str]) -> dict[str, np.ndarray]:
+    """``free_freq``: occurrences of a candidate (stems) in the text that are not inside an occurrence of a
+    longer candidate of the list; ``cvalue``: C-value (Frantzi et al. 2000), ``log2(1 + words) * (f(a) -
+    mean f(b))`` over the longer candidates b that contain a (``f(a)`` when none)."""
+    from textmine.keywords.llm import stem_key
+
+    seq = stem_key(text)
+    keys = [stem_key(c) for c in names]
+    pos = [_positions(k, seq) for k in keys]
+    free, cval = [], []
+    for i, k in enumerate(keys):
+        longer = [j for j, o in enumerate(keys) if len(o) > len(k) and _count(k, o) > 0]
+        cover = {(q, q + len(keys[j])) for j in longer for q in pos[j]}
+        free.append(sum(1 for p in pos[i] if not any(a <= p and p + len(k) <= b for a, b in cover)))
+        f = len(pos[i])
+        cval.append(np.log2(1 + len(k)) * (f - (np.mean([len(pos[j]) for j in longer]) if longer else 0.0)))
+    return {"free_freq": np.asarray(free, dtype=float), "cvalue": np.asarray(cval, dtype=float)}
+
+
 def load(args: argparse.Namespace) -> dict[str, list[dict]]:
     data = json.loads(ht.cache_path(args.model).read_text())["sets"]
     extra = json.loads(FEAT_CACHE.read_text()) if FEAT_CACHE.exists() else {}
@@ -122,6 +146,7 @@ def load(args: argparse.Namespace) -> dict[str, list[dict]]:
             f["lp"] = lps
             if name in extra:
                 f.update({k: np.asarray(v, dtype=float) for k, v in extra[name][i].items()})
+            f.update(nesting_counts(d["text"], f["names"]))
             fs.append(f)
         sets[name] = fs
     return sets
@@ -205,8 +230,8 @@ DEFAULT: dict = {"n": 40, "w": 0.8, "pos_w": 0.1, "llm": "a1.0"}
 def variants() -> dict[str, list[dict]]:
     """Families of variants: each a list of points (the family's free parameter)."""
     fam: dict[str, list[dict]] = {}
-    ws = (0.05, 0.1, 0.15, 0.2, 0.3)
-    for feat in ("freq", "log_freq", "first", "nwords", "contained_in", "contains", "minilm_cos", "e5_cos",
+    ws = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+    for feat in ("free_freq", "log_free_freq", "cvalue", "freq", "log_freq", "first", "nwords", "contained_in", "contains", "minilm_cos", "e5_cos",
                  "minilm_cent", "e5_cent"):
         for sign in (1, -1):
             fam[f"+{'' if sign > 0 else '-'}{feat}"] = [{**DEFAULT, "extra": {feat: sign * v}} for v in ws]
@@ -220,6 +245,11 @@ def variants() -> dict[str, list[dict]]:
     fam["mmr_minilm"] = [{**DEFAULT, "mmr": lam} for lam in (0.1, 0.25, 0.5, 1.0)]
     fam["mmr_e5"] = [{**DEFAULT, "mmr": lam, "mmr_model": "e5"} for lam in (0.1, 0.25, 0.5, 1.0)]
     # combinations of the single features that helped SemEval-2017 dev (chosen by CV like every family)
+    # the free frequency with the redundancy control (MMR) that helped Inspec dev
+    fam["free+mmr"] = [{**DEFAULT, "extra": {"log_free_freq": a}, **({"mmr": m} if m else {})}
+                       for a, m in itertools.product((0.1, 0.15, 0.2, 0.3), (0, 0.1, 0.25))]
+    fam["cvalue+mmr"] = [{**DEFAULT, "extra": {"cvalue": a}, **({"mmr": m} if m else {})}
+                         for a, m in itertools.product((0.1, 0.15, 0.2, 0.3), (0, 0.1, 0.25))]
     fam["combo"] = [{**DEFAULT, "extra": {k: v for k, v in (("log_freq", a), ("first", b), ("contained_in", -c))
                                           if v}, **({"mmr": m} if m else {})}
                     for a, b, c, m in itertools.product((0.1, 0.15, 0.2), (0, 0.05, 0.1), (0, 0.05, 0.1), (0, 0.1))]
@@ -297,6 +327,18 @@ def _replaying(llm: Any, store: dict) -> None:
     llm.score_continuations = rep
 
 
+def _replaying_cache(llm: Any, docs: list[dict]) -> None:
+    """``llm.score_continuations`` answers from the hybtune cache (``book`` prompt): a candidate's
+    log-probabilities depend on the document and the candidate only (tests/test_llm_scoring.py)."""
+    by_text = {d["text"]: d["lp"][PROMPT] for d in docs}
+
+    def rep(instruction: str, text: str, conts: list[str], **kw: Any) -> list[np.ndarray]:
+        lp = by_text[text]
+        return [np.asarray(lp[c.strip()[:-1]], dtype=np.float64) for c in conts]  # " cand." -> "cand"
+
+    llm.score_continuations = rep
+
+
 def record(args: argparse.Namespace) -> None:
     """The real estimator at its shipped defaults on a TEST set with the LLM's answers recorded; nothing is
     evaluated (the keyphrases are thrown away), so no choice can see a test number."""
@@ -328,7 +370,10 @@ def replay(args: argparse.Namespace) -> None:
     for ds in args.datasets.split(","):
         rows = (kb.read_jsonl(la.TEST[ds]) if args.split == "test" else la.dev_sets(args.dev_limit)[ds])
         llm = la.load_model(args.model)
-        _replaying(llm, json.loads(Path(args.record.format(ds=ds)).read_text()))
+        if args.split == "test":
+            _replaying(llm, json.loads(Path(args.record.format(ds=ds)).read_text()))
+        else:  # a check of the library against the search: the dev cache's scores
+            _replaying_cache(llm, json.loads(ht.cache_path(args.model).read_text())["sets"][ds]["docs"])
         got = HybridKeywordExtractor(llm=llm, **params).fit_transform([r["text"] for r in rows])
         res = evaluate_keyphrases(got, [r["keyphrases"] for r in rows], ks=(5, 10))
         out["sets"][ds] = {k: round(100 * v, 2) for k, v in res.items() if k.startswith("F1")}

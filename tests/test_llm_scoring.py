@@ -15,6 +15,7 @@ from textmine.keywords.promptrank import (
     SCORE_PROMPTS,
     candidate_logprobs,
     first_offset,
+    free_frequencies,
     fuse_scores,
     llm_scores,
     position_scores,
@@ -117,6 +118,20 @@ def test_position_term():
     assert np.argsort(-only_pos).tolist() == [1, 0, 2]
 
 
+def test_free_frequency_counts_occurrences_outside_longer_candidates():
+    text = ("Lattice field theories are studied. Field theories on a lattice: gauge field theories and "
+            "lattice field theories. Field Theory matters.")
+    cands = ["lattice field theories", "field theories", "gauge field theories", "lattice", "absent phrase"]
+    # "field theories" occurs 4 times (stems: "field theori" also matches "Field Theory"), 3 of them inside a
+    # longer candidate; "lattice" twice inside "lattice field theories", once alone
+    assert free_frequencies(text, cands).tolist() == [2.0, 2.0, 1.0, 1.0, 0.0]
+    assert free_frequencies("", ["x"]).tolist() == [0.0] and free_frequencies(text, []).shape == (0,)
+    emb, ll = np.zeros(5), np.zeros(5)
+    fused = fuse_scores(emb, ll, 0.5, None, 0.0, free_frequencies(text, cands), 0.3)
+    assert np.argsort(-fused, kind="stable").tolist() == [0, 1, 2, 3, 4]
+    assert np.array_equal(fuse_scores(emb, ll, 0.5, None, 0.0, free_frequencies(text, cands), 0.0), np.zeros(5))
+
+
 @pytest.fixture(scope="module")
 def docs():
     return [r["text"] for r in read_jsonl("keyphrase/inspec_test.jsonl", limit=3)]
@@ -138,7 +153,7 @@ def test_scoring_hybrid_keeps_candidates_and_is_independent_of_other_documents(l
     assert hy.transform([docs[1]])[0] == out[1]  # alone or with others: the same keyphrases
     assert hy.stats_["parse_failures"] == 0
     # the LLM changes the embedding order somewhere (else it would not be doing anything)
-    emb_only = hy.set_params(llm_weight=0.0, position_weight=0.0).transform(docs)
+    emb_only = hy.set_params(llm_weight=0.0, position_weight=0.0, frequency_weight=0.0).transform(docs)
     assert [[k.text for k in ks] for ks in emb_only] != [[k.text for k in ks] for ks in out[:3]]
 
     def dedup(names):
@@ -164,17 +179,23 @@ def test_score_prompt_and_position_weight_reach_the_scores(llm, docs):
     book = base.set_params(score_prompt="book").transform(docs)
     assert [[k.text for k in ks] for ks in book] != [[k.text for k in ks] for ks in out]
     # position only: the candidates in the order of their first occurrence in the text
-    by_pos = base.set_params(llm_weight=0.0, position_weight=1.0).transform(docs)
+    by_pos = base.set_params(llm_weight=0.0, position_weight=1.0, frequency_weight=0.0).transform(docs)
     for doc, kws in zip(docs, by_pos):
         offsets = [first_offset(doc.lower(), k.text) for k in kws]
         assert offsets == sorted(offsets)
+    # the free-frequency term (default 0.3) changes the fused order somewhere; 0 switches it off
+    with_f = base.set_params(llm_weight=0.8, position_weight=0.1, frequency_weight=0.3).transform(docs)
+    without = base.set_params(frequency_weight=0.0).transform(docs)
+    assert [[k.text for k in ks] for ks in with_f] != [[k.text for k in ks] for ks in without]
 
 
 @pytest.mark.parametrize("params", [{"score_prompt": "poem"}, {"score_prompt": None}, {"position_weight": -0.1},
-                                    {"position_weight": 1.5}, {"llm_weight": 0.8, "position_weight": 0.3}])
+                                    {"position_weight": 1.5}, {"llm_weight": 0.8, "position_weight": 0.3},
+                                    {"frequency_weight": -0.1}, {"frequency_weight": 1.5},
+                                    {"frequency_weight": "0.3"}])
 def test_bad_scoring_params(params):
-    d = HybridKeywordExtractor()  # the defaults chosen on dev data (benchmarks/llm_assist_hybtune.py)
-    got = (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight)
-    assert got == ("book", 40, 0.8, 1.0, 0.1)
+    d = HybridKeywordExtractor()  # the defaults chosen on dev data (benchmarks/llm_assist_hybtune.py, _hybfeat.py)
+    got = (d.score_prompt, d.n_candidates, d.llm_weight, d.length_alpha, d.position_weight, d.frequency_weight)
+    assert got == ("book", 40, 0.8, 1.0, 0.1, 0.3)
     with pytest.raises(InputError):
         HybridKeywordExtractor(**params)._validate_params()

@@ -9,8 +9,9 @@ default), the LLM *scores* every candidate:
 * the likelihood of the candidate completing "<document> This book mainly talks
   about ..." (PromptRank's idea and wording, :mod:`textmine.keywords.promptrank`), read
   from the model's token probabilities, is fused with the embedding score and the
-  candidate's first position in the text (per-document z-scores, weights ``llm_weight``
-  and ``position_weight``).  No text is generated, so every keyphrase is one of the
+  candidate's first position in the text and its free frequency (occurrences not inside a
+  longer candidate) (per-document z-scores, weights ``llm_weight``, ``position_weight`` and
+  ``frequency_weight``).  No text is generated, so every keyphrase is one of the
   document's candidates and nothing can fail to parse.
 
 With ``method="choose"`` the LLM instead sees the document and the candidate
@@ -44,7 +45,7 @@ from ..errors import InputError, LLMOutputError
 from ..scale.dispatch import keyword_collections
 from .injection import instruction_sentences, planted_words, remove_sentences
 from .llm import _resolve_llm, stem_key
-from .promptrank import SCORE_PROMPTS, candidate_logprobs, fuse_scores, llm_scores, position_scores
+from .promptrank import SCORE_PROMPTS, candidate_logprobs, free_frequencies, fuse_scores, llm_scores, position_scores
 
 __all__ = ["HybridKeywordExtractor", "HYBRID_INSTRUCTION", "HYBRID_EXAMPLES", "format_hybrid_text"]
 
@@ -206,6 +207,7 @@ class HybridKeywordExtractor(TextmineEstimator):
         terminator: str = ".",
         score_prompt: str = "book",
         position_weight: float = 0.1,
+        frequency_weight: float = 0.3,
         fusion: str = "rrf",
         rrf_k: float = 5.0,
         ngram_range: tuple[int, int] = (1, 4),
@@ -225,6 +227,7 @@ class HybridKeywordExtractor(TextmineEstimator):
         self.terminator = terminator
         self.score_prompt = score_prompt
         self.position_weight = position_weight
+        self.frequency_weight = frequency_weight
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.ngram_range = ngram_range
@@ -244,6 +247,7 @@ class HybridKeywordExtractor(TextmineEstimator):
         check_float(self.llm_weight, "llm_weight", low=0.0, high=1.0)
         check_float(self.length_alpha, "length_alpha", low=0.0, high=2.0)
         check_float(self.position_weight, "position_weight", low=0.0, high=1.0)
+        check_float(self.frequency_weight, "frequency_weight", low=0.0, high=1.0)
         if float(self.llm_weight) + float(self.position_weight) > 1.0 + 1e-9:
             raise InputError(
                 f"llm_weight + position_weight must be at most 1, got {self.llm_weight} + {self.position_weight}"
@@ -398,10 +402,11 @@ class HybridKeywordExtractor(TextmineEstimator):
             self.llm_, text, names, terminator=self.terminator, instruction=instruction,
             answer_prefix=answer_prefix, max_doc_tokens=self.max_doc_tokens,
         )
-        pw = float(self.position_weight)
+        pw, fw = float(self.position_weight), float(self.frequency_weight)
         fused = fuse_scores(
             np.asarray(emb, dtype=np.float64), llm_scores(lps, self.length_alpha), self.llm_weight,
             position_scores(text, names) if pw else None, pw,
+            free_frequencies(text, names) if fw else None, fw,
         )
         order = np.argsort(-fused, kind="stable")  # ties: embedding order
         # reported score: the fused z-score squashed into (0, 1), monotone in the ranking

@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = [
     "SCORE_INSTRUCTION", "ANSWER_PREFIX", "SCORE_PROMPTS", "candidate_logprobs", "llm_scores", "fuse_scores",
-    "first_offset", "position_scores", "render_score_prompt",
+    "first_offset", "position_scores", "free_frequencies", "render_score_prompt",
 ]
 
 SCORE_INSTRUCTION = "Read the text and say in a few words what it is mainly about."
@@ -82,6 +82,39 @@ def position_scores(text: str, candidates: Sequence[str]) -> np.ndarray:
     return -np.log1p(np.asarray([first_offset(low, c) for c in candidates], dtype=np.float64))
 
 
+def free_frequencies(text: str, candidates: Sequence[str]) -> np.ndarray:
+    """Per candidate, its occurrences in the text that are not part of an occurrence of a longer candidate.
+
+    Words are compared lower-cased and Porter-stemmed (:func:`textmine.keywords.llm.stem_key`).  Plain
+    frequency favours the sub-phrases of every longer candidate ("field theories" inside "lattice field
+    theories" and "gauge field theories"); counting only the free occurrences keeps frequency as evidence
+    without that bias (the nesting correction of C-value, Frantzi et al. 2000).
+
+    >>> free_frequencies("Field theories. Lattice field theories and gauge field theories.",
+    ...                  ["lattice field theories", "field theories", "gauge field theories"]).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    from .llm import stem_key
+
+    seq = stem_key(text)
+    keys = [stem_key(c) for c in candidates]
+    where: dict[tuple[str, ...], list[int]] = {}
+    for k in set(keys):
+        n = len(k)
+        where[k] = [i for i in range(len(seq) - n + 1) if n and seq[i : i + n] == k]
+    out = np.zeros(len(keys), dtype=np.float64)
+    for i, k in enumerate(keys):
+        n = len(k)
+        covered = set()  # start positions of k's occurrences inside an occurrence of a longer candidate
+        for o in set(keys):
+            if len(o) <= n:
+                continue
+            offs = [j for j in range(len(o) - n + 1) if o[j : j + n] == k]
+            covered.update(q + j for q in where[o] for j in offs)
+        out[i] = sum(1 for p in where[k] if p not in covered)
+    return out
+
+
 def zscore(x: np.ndarray) -> np.ndarray:
     """Standard scores of ``x``; non-finite entries count as the lowest finite one, a constant ``x`` gives zeros.
     Used to fuse scores of different scales (here and in :mod:`textmine.topics.label_select`)."""
@@ -101,13 +134,18 @@ def fuse_scores(
     llm_weight: float,
     position: np.ndarray | None = None,
     position_weight: float = 0.0,
+    frequency: np.ndarray | None = None,
+    frequency_weight: float = 0.0,
 ) -> np.ndarray:
-    """``(1 - w - p) * z(embedding) + w * z(llm) + p * z(position)``, z-scores taken over one
-    document's candidates (``p = position_weight``, the term left out when 0)."""
-    w, pw = float(llm_weight), float(position_weight)
+    """``(1 - w - p) * z(embedding) + w * z(llm) + p * z(position) + f * z(frequency)``, z-scores taken
+    over one document's candidates (``p = position_weight``, ``f = frequency_weight``; a term with weight 0
+    is left out; the frequency term is added on top, it takes no weight from the others)."""
+    w, pw, fw = float(llm_weight), float(position_weight), float(frequency_weight)
     out = (1.0 - w - pw) * zscore(embedding) + w * zscore(llm)
     if pw and position is not None:
         out = out + pw * zscore(position)
+    if fw and frequency is not None:
+        out = out + fw * zscore(frequency)
     return out
 
 
