@@ -9,8 +9,14 @@ fusion rules or LLM-score normalisations improve that order, reading the LLM log
     python benchmarks/llm_assist_hybfeat.py feats
     # 2. the searched variants, each against the hybrid's defaults on both dev sets (+ 2-fold CV)
     python benchmarks/llm_assist_hybfeat.py search --json benchmarks/results/llm_assist_hybfeat_dev.json
+    # 3. the test sets, measured once: the real estimator's LLM calls recorded (nothing evaluated), then the
+    #    estimator with the chosen setting answered from the recording (exactly what it computes)
+    TEXTMINE_LLM_THREADS=1 python benchmarks/llm_assist_hybfeat.py record --datasets semeval,inspec
+    python benchmarks/llm_assist_hybfeat.py replay --split test --json benchmarks/results/llm_assist_hybfeat_test.json
+    #    replay --split dev: the library answered from the dev cache (checks that search ranks as the library)
 
-Development data only (Inspec train+validation, the first ``--dev-limit`` by id; SemEval-2017 dev).
+Choices are made on development data only (Inspec train+validation, the first ``--dev-limit`` by id;
+SemEval-2017 dev).
 The feature cache (``benchmarks/results/llm_assist_dev_hybfeat.json``) stays out of the repository.
 """
 
@@ -224,6 +230,7 @@ def per_doc(fs: list[dict], p: dict) -> np.ndarray:
     return np.asarray([ht.f1_at(f, rank(f, p)) for f in fs])
 
 
+# the hybrid's defaults before this search (frequency_weight=0): every variant is measured against them
 DEFAULT: dict = {"n": 40, "w": 0.8, "pos_w": 0.1, "llm": "a1.0"}
 
 
@@ -231,7 +238,8 @@ def variants() -> dict[str, list[dict]]:
     """Families of variants: each a list of points (the family's free parameter)."""
     fam: dict[str, list[dict]] = {}
     ws = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
-    for feat in ("free_freq", "log_free_freq", "cvalue", "freq", "log_freq", "first", "nwords", "contained_in", "contains", "minilm_cos", "e5_cos",
+    for feat in ("free_freq", "log_free_freq", "cvalue", "freq", "log_freq", "first", "nwords", "contained_in",
+                 "contains", "minilm_cos", "e5_cos",
                  "minilm_cent", "e5_cent"):
         for sign in (1, -1):
             fam[f"+{'' if sign > 0 else '-'}{feat}"] = [{**DEFAULT, "extra": {feat: sign * v}} for v in ws]
