@@ -125,6 +125,7 @@ SAMPLES: dict[str, int] = {"20newsgroups": 1500}
 
 #: development topics (for choosing the labeler's settings; never the reported ones): 20 Newsgroups
 #: documents that are NOT in the reported sample, this many, numpy RandomState(1), file order kept.
+#: ``split="dev2"``: a second such sample (RandomState(2)), disjoint from the reported one and from "dev".
 #: AG News (only its test split is in the data) and StackOverflow (all 20,000 titles are reported) have
 #: no disjoint split: they are never used to choose anything.
 DEV_SAMPLES: dict[str, int] = {"20newsgroups": 3000}
@@ -139,12 +140,16 @@ def load(name: str, split: str = "report") -> tuple[list[str], list[str], str]:
         idx = np.arange(len(texts))
     else:
         idx = np.sort(np.random.RandomState(0).choice(len(texts), n, replace=False))
-    if split == "dev":
+    if split in ("dev", "dev2"):
         if name not in DEV_SAMPLES:
             raise SystemExit(f"{name} has no development split (DEV_SAMPLES)")
         rest = np.setdiff1d(np.arange(len(texts)), idx)
         m = DEV_SAMPLES[name]
         dev = np.sort(rest[np.random.RandomState(1).choice(len(rest), m, replace=False)])
+        if split == "dev2":  # a second development sample, disjoint from the reported one and from "dev"
+            rest = np.setdiff1d(rest, dev)
+            dev = np.sort(rest[np.random.RandomState(2).choice(len(rest), m, replace=False)])
+            return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev2-{m}"
         return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev{m}"
     if len(idx) == len(texts):
         return texts, gold, name

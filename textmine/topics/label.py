@@ -236,6 +236,8 @@ class TopicLabeler:
         select: bool = True,
         field: bool = True,
         field_bonus: float = 0.0,
+        coverage: bool = True,
+        field_coverage: float | None = None,
         embedding_model: Any = None,
         llm_weight: float | None = None,
         written_bonus: float | None = None,
@@ -253,6 +255,8 @@ class TopicLabeler:
         self.select = select
         self.field = field
         self.field_bonus = field_bonus
+        self.coverage = coverage
+        self.field_coverage = field_coverage
         self.embedding_model = embedding_model
         self.llm_weight = llm_weight
         self.written_bonus = written_bonus
@@ -406,11 +410,21 @@ class TopicLabeler:
         w = S.LLM_WEIGHT if self.llm_weight is None else self.llm_weight
         b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
         fi = [j for j, c in enumerate(cands) if field and c.casefold() == field.casefold()]
+        fc = S.FIELD_COVERAGE if self.field_coverage is None else self.field_coverage
+        cov = None
+        if fi and self.coverage and fc is not None:  # does the field label name every document? (label_select.doc_fit)
+            docs = [d for d in (_without_instructions(" ".join(str(d).split())) for d in topic.representative_docs) if d]
+            if docs:
+                cov = S.coverage(S.doc_fit(llm, docs, cands, doc_tokens=self.doc_tokens))
         i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b, field_index=fi[0] if fi else None,
-                           field_bonus=self.field_bonus)
+                           field_bonus=self.field_bonus, coverage=cov, field_coverage=fc)
         if not hasattr(self, "candidates_"):
             self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
+        if not hasattr(self, "coverage_"):
+            self.coverage_: dict[int, list[float]] = {}
         self.candidates_[int(topic.id)] = [(c, float(a), float(e)) for c, a, e in zip(cands, ll, em)]
+        if cov is not None:
+            self.coverage_[int(topic.id)] = [float(x) for x in cov]
         return cands[i]
 
     def field_label(self, topic: Any, phrases: Sequence[str] = ()) -> str:
@@ -435,6 +449,9 @@ class TopicLabeler:
                 kind = "a positive integer" if name in ("max_chars", "n_words") else "an integer >= 0"
                 raise InputError(f"TopicLabeler.{name} must be {kind}, got {v!r}")
         self._n_docs()  # "auto" or an integer >= 0
+        fc = self.field_coverage
+        if fc is not None and (isinstance(fc, bool) or not isinstance(fc, (int, float)) or fc != fc):
+            raise InputError(f"TopicLabeler.field_coverage must be a number or None, got {fc!r}")
 
     def label(self, topics: Sequence[Any], *, embedding_model: Any = None) -> list[str]:
         """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`).
@@ -450,6 +467,7 @@ class TopicLabeler:
         self.fallbacks_ = []
         self.rejected_ = {}
         self.candidates_ = {}
+        self.coverage_ = {}
         self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
         try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
             raw = [self.label_one(t) for t in topics]
