@@ -196,8 +196,16 @@ class TopicLabeler:
     field:
         with ``select``, the LLM also names the topic's field ("Cooking", "Astronomy";
         :meth:`field_label`), a second written candidate. ``field_bonus``: added to its score (0: chosen
-        like any candidate, the best setting on the development topics; 3: the field label nearly always,
-        "Football", "Music", "Finance" in ``textmine demo``; docs/benchmarks/llm_assist_labels.md).
+        like any candidate; 3: the field label nearly always; docs/benchmarks/llm_assist_labels.md).
+    coverage, field_coverage:
+        with ``select`` and ``field``, the field label is the label when it names *every* representative
+        document: the LLM scores each candidate as the name of each document's topic, one document at a
+        time (:func:`~textmine.topics.label_select.doc_fit`), and the field label's worst per-document
+        z-score (:func:`~textmine.topics.label_select.coverage`) is at least ``field_coverage``
+        (``None``: :data:`~textmine.topics.label_select.FIELD_COVERAGE`). A phrase taken from one document
+        ("Crisp pizza crust") names that document well and the others badly; "Cooking" names them all. Otherwise
+        the label is chosen by the score alone. ``coverage=False``: never (one LLM scoring pass per
+        representative document fewer).
     embedding_model:
         the embedding model that scores candidates against the topic's representative documents
         (default: the topic model's own when called through ``TopicModel.label_topics``, else
@@ -209,6 +217,8 @@ class TopicLabeler:
     --------------------------------
     fallbacks_ : ids of topics whose label fell back to their top words (LLM gave nothing usable).
     rejected_ : ``{topic id: [(answer, reason), ...]}`` answers refused by the check.
+    candidates_ : ``{topic id: [(candidate, LLM fit, embedding fit), ...]}`` (with ``select``).
+    coverage_ : ``{topic id: [coverage of each candidate, ...]}`` (where the coverage was computed).
     raw_labels_ : the labels before they were made unique.
     seconds_ : wall time of the last :meth:`label` call.
 
