@@ -220,13 +220,13 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
 CPU_SECONDS: dict[int, float] = {}
 
 
-def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[str], list[str], float, Any]:
+def textmine_labels(model: str, topics: list[Any], before: bool, coverage: bool = True) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
-                            examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm))
+                            examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm, coverage=coverage))
     t0, c0 = time.perf_counter(), time.process_time()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
@@ -250,6 +250,9 @@ def main() -> None:
     ap.add_argument("--bertopic-models", default=DEFAULTS["bertopic_models"])
     ap.add_argument("--baseline-models", default=DEFAULTS["baseline_models"],
                     help="models also run with the labeler as it was (10 words, no phrases, no check)")
+    ap.add_argument("--no-coverage", action="store_true",
+                    help="TopicLabeler(coverage=False): the label chosen by the score alone (the default before the "
+                         "field label's coverage rule)")
     ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
     ap.add_argument("--note", default="", help="a sentence for the page about how the runs were made (with --merge)")
@@ -278,6 +281,8 @@ def main() -> None:
     judge = default_judge()
     threads = default_threads()
     cmd = command("llm_assist_labels.py", args, {k: v for k, v in DEFAULTS.items()})
+    if args.no_coverage:
+        cmd += " --no-coverage"
     if args.json:
         cmd += f" --json {args.json}"
     results: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "judge": judge.name,
@@ -292,10 +297,11 @@ def main() -> None:
                 labels, raw, secs, _ = textmine_labels(MODELS[m], topics, before=True)
                 runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
-            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False)
+            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, coverage=not args.no_coverage)
+            tag = ", no coverage rule" if args.no_coverage else ""
             if written is not None:
-                runs.append((f"textmine {m}, written label only", written[0], written[1], None))
-            runs.append((f"textmine {m}", labels, raw, secs))
+                runs.append((f"textmine {m}{tag}, written label only", written[0], written[1], None))
+            runs.append((f"textmine {m}{tag}", labels, raw, secs))
             print(name, runs[-1][0], f"{secs / k:.2f} s/topic", f"load {os.getloadavg()[0]:.1f}", flush=True)
         for m in [x for x in args.bertopic_models.split(",") if x]:
             path = MODELS[m]

@@ -198,14 +198,17 @@ class TopicLabeler:
         :meth:`field_label`), a second written candidate. ``field_bonus``: added to its score (0: chosen
         like any candidate; 3: the field label nearly always; docs/benchmarks/llm_assist_labels.md).
     coverage, field_coverage:
-        with ``select`` and ``field``, the field label is the label when it names *every* representative
-        document: the LLM scores each candidate as the name of each document's topic, one document at a
-        time (:func:`~textmine.topics.label_select.doc_fit`), and the field label's worst per-document
-        z-score (:func:`~textmine.topics.label_select.coverage`) is at least ``field_coverage``
-        (``None``: :data:`~textmine.topics.label_select.FIELD_COVERAGE`). A phrase taken from one document
-        ("Crisp pizza crust") names that document well and the others badly; "Cooking" names them all. Otherwise
-        the label is chosen by the score alone. ``coverage=False``: never (one LLM scoring pass per
-        representative document fewer).
+        with ``select`` and ``field``, and ``field_coverage`` a number (``None``:
+        :data:`~textmine.topics.label_select.FIELD_COVERAGE`, which is ``None``: off), the field label is the
+        label when it names *every* representative document: the LLM scores each candidate as the name of each
+        document's topic, one document at a time (:func:`~textmine.topics.label_select.doc_fit`, one scoring
+        pass per document), and the field label's worst per-document z-score
+        (:func:`~textmine.topics.label_select.coverage`) is at least ``field_coverage``. A phrase taken from
+        one document ("Crisp pizza crust") names that document well and the others badly; "Food" names them
+        all. ``field_coverage=0.0`` gives ``textmine demo`` "Football", "Food", "Music", "Finance", "Space"
+        (the default: "League match", "Crisp pizza crust", "Band lineup mix", "Savings", "Astronomers"), for
+        corpora of broad themes; it is not the default because broad labels lose accuracy on 20 Newsgroups and
+        AG News ("Sports" for ice hockey; docs/benchmarks/llm_assist_labels.md). ``coverage=False``: never.
     embedding_model:
         the embedding model that scores candidates against the topic's representative documents
         (default: the topic model's own when called through ``TopicModel.label_topics``, else

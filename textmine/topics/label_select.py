@@ -23,6 +23,18 @@ LLM's own answer. The weights were chosen on development topics only (20 Newsgro
 outside the reported sample; ``benchmarks/llm_assist_labels.py --split dev``), see
 docs/benchmarks/llm_assist_labels.md.
 
+An optional rule comes before the score (``TopicLabeler(field_coverage=0.0)``; off by default): **the field
+label names the whole topic when it names every document.** The LLM's second written candidate is the topic's
+field ("Football", "Music", :data:`FIELD_INSTRUCTION`). :func:`doc_fit` scores every candidate as the name of
+each representative document's topic, one document at a time, z-scored per document; a candidate's
+:func:`coverage` is its worst z-score. A phrase taken from one document ("Crisp pizza crust", "Band lineup
+mix") names that document best and the others badly; the field names them all. When the field label's
+coverage is at least ``field_coverage`` it is the label (``textmine demo``: "Football", "Food", "Music",
+"Finance", "Space" instead of "League match", "Crisp pizza crust", "Band lineup mix", "Savings",
+"Astronomers"). It is not the default because it costs accuracy on development and reported topics, where
+broad field labels ("Sports" for ice hockey, "Government" for gun politics) lose the class (see
+:data:`FIELD_COVERAGE`).
+
 >>> from textmine.topics import Topic
 >>> t = Topic(0, 9, [("gun", 1.0), ("control", 0.9), ("batf", 0.8), ("fbi", 0.7)],
 ...           representative_docs=["Gun control laws do not stop criminals.", "The BATF raid in Waco."])
@@ -77,12 +89,13 @@ DOC_INSTRUCTION = (
 )
 #: each representative document is cut to this many tokens in its :func:`doc_fit` prompt
 DOC_TOKENS = 64
-#: the field label is the topic's label when its :func:`coverage` is at least this (see :func:`select_label`):
-#: it names every representative document at least as well as the average candidate does. Chosen on the
-#: development topics (20 Newsgroups "dev", 19 topics): accuracy 0.706 for every value from 0 to 1 (the score
-#: alone: 0.706), 0.664 below 0; 0 is the value of that plateau that gives the field label most often
-#: (10 of 19 topics; benchmarks/results/llm_assist_labels_tune_cov.txt). None: never by coverage
-FIELD_COVERAGE: float | None = 0.0
+#: the field label is the topic's label when its :func:`coverage` is at least this (see :func:`select_label`);
+#: None (the default): never by coverage. ``0.0`` (TopicLabeler(field_coverage=0.0)): when it names every
+#: representative document at least as well as the average candidate; it gives ``textmine demo`` the labels a
+#: person writes ("Football", "Food", "Music", "Finance", "Space") but costs accuracy: 20 Newsgroups dev 0.706 ->
+#: 0.706, dev2 0.789 -> 0.766; reported 20 Newsgroups 0.755 -> 0.578, AG News 0.795 -> 0.747, StackOverflow
+#: 0.966 -> 0.966 (docs/benchmarks/llm_assist_labels.md, "The field label's coverage rule")
+FIELD_COVERAGE: float | None = None
 #: defaults chosen on development topics (see the module docs): 17 topics of 3,000 20 Newsgroups documents
 #: outside the reported sample, Qwen2.5-Coder-0.5B; judge accuracy 0.617 (written labels alone 0.562, top words
 #: 0.593) on a plateau of settings (llm_weight 0-0.5, written bonus 0.5-1, words weight 0-0.5, with or without
