@@ -220,13 +220,15 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
 CPU_SECONDS: dict[int, float] = {}
 
 
-def textmine_labels(model: str, topics: list[Any], before: bool, coverage: bool = True) -> tuple[list[str], list[str], float, Any]:
+def textmine_labels(model: str, topics: list[Any], before: bool, coverage: bool = True,
+                    field_coverage: float | None = None) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
-                            examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm, coverage=coverage))
+                            examples=BEFORE_EXAMPLES) if before
+               else TopicLabeler(llm=llm, coverage=coverage, field_coverage=field_coverage))
     t0, c0 = time.perf_counter(), time.process_time()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
@@ -253,6 +255,8 @@ def main() -> None:
     ap.add_argument("--no-coverage", action="store_true",
                     help="TopicLabeler(coverage=False): the label chosen by the score alone (the default before the "
                          "field label's coverage rule)")
+    ap.add_argument("--field-coverage", type=float, default=None,
+                    help="TopicLabeler(field_coverage=X): the field label when it covers every document (an option)")
     ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
     ap.add_argument("--note", default="", help="a sentence for the page about how the runs were made (with --merge)")
@@ -283,6 +287,8 @@ def main() -> None:
     cmd = command("llm_assist_labels.py", args, {k: v for k, v in DEFAULTS.items()})
     if args.no_coverage:
         cmd += " --no-coverage"
+    if args.field_coverage is not None:
+        cmd += f" --field-coverage {args.field_coverage}"
     if args.json:
         cmd += f" --json {args.json}"
     results: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "judge": judge.name,
@@ -297,8 +303,10 @@ def main() -> None:
                 labels, raw, secs, _ = textmine_labels(MODELS[m], topics, before=True)
                 runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
-            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, coverage=not args.no_coverage)
-            tag = ", no coverage rule" if args.no_coverage else ""
+            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, coverage=not args.no_coverage,
+                                                         field_coverage=args.field_coverage)
+            tag = (", no coverage rule" if args.no_coverage else
+                   f", field_coverage={args.field_coverage}" if args.field_coverage is not None else "")
             if written is not None:
                 runs.append((f"textmine {m}{tag}, written label only", written[0], written[1], None))
             runs.append((f"textmine {m}{tag}", labels, raw, secs))
