@@ -31,9 +31,8 @@ each representative document's topic, one document at a time, z-scored per docum
 mix") names that document best and the others badly; the field names them all. When the field label's
 coverage is at least ``field_coverage`` it is the label (``textmine demo``: "Football", "Food", "Music",
 "Finance", "Space" instead of "League match", "Crisp pizza crust", "Band lineup mix", "Savings",
-"Astronomers"). It is not the default because it costs accuracy on development and reported topics, where
-broad field labels ("Sports" for ice hockey, "Government" for gun politics) lose the class (see
-:data:`FIELD_COVERAGE`).
+"Astronomers"). It is not the default because broad field labels ("Sports" for ice hockey, "Government" for
+gun politics) lose fine classes: reported 20 Newsgroups 0.741 -> 0.604 (see :data:`FIELD_COVERAGE`).
 
 >>> from textmine.topics import Topic
 >>> t = Topic(0, 9, [("gun", 1.0), ("control", 0.9), ("batf", 0.8), ("fbi", 0.7)],
