@@ -125,6 +125,7 @@ SAMPLES: dict[str, int] = {"20newsgroups": 1500}
 
 #: development topics (for choosing the labeler's settings; never the reported ones): 20 Newsgroups
 #: documents that are NOT in the reported sample, this many, numpy RandomState(1), file order kept.
+#: ``split="dev2"``: a second such sample (RandomState(2)), disjoint from the reported one and from "dev".
 #: AG News (only its test split is in the data) and StackOverflow (all 20,000 titles are reported) have
 #: no disjoint split: they are never used to choose anything.
 DEV_SAMPLES: dict[str, int] = {"20newsgroups": 3000}
@@ -139,12 +140,16 @@ def load(name: str, split: str = "report") -> tuple[list[str], list[str], str]:
         idx = np.arange(len(texts))
     else:
         idx = np.sort(np.random.RandomState(0).choice(len(texts), n, replace=False))
-    if split == "dev":
+    if split in ("dev", "dev2"):
         if name not in DEV_SAMPLES:
             raise SystemExit(f"{name} has no development split (DEV_SAMPLES)")
         rest = np.setdiff1d(np.arange(len(texts)), idx)
         m = DEV_SAMPLES[name]
         dev = np.sort(rest[np.random.RandomState(1).choice(len(rest), m, replace=False)])
+        if split == "dev2":  # a second development sample, disjoint from the reported one and from "dev"
+            rest = np.setdiff1d(rest, dev)
+            dev = np.sort(rest[np.random.RandomState(2).choice(len(rest), m, replace=False)])
+            return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev2-{m}"
         return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev{m}"
     if len(idx) == len(texts):
         return texts, gold, name
@@ -215,13 +220,15 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
 CPU_SECONDS: dict[int, float] = {}
 
 
-def textmine_labels(model: str, topics: list[Any], before: bool) -> tuple[list[str], list[str], float, Any]:
+def textmine_labels(model: str, topics: list[Any], before: bool, coverage: bool = True,
+                    field_coverage: float | None = None) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
-                            examples=BEFORE_EXAMPLES) if before else TopicLabeler(llm=llm))
+                            examples=BEFORE_EXAMPLES) if before
+               else TopicLabeler(llm=llm, coverage=coverage, field_coverage=field_coverage))
     t0, c0 = time.perf_counter(), time.process_time()
     labels = labeler.label(topics)
     secs = time.perf_counter() - t0
@@ -245,6 +252,11 @@ def main() -> None:
     ap.add_argument("--bertopic-models", default=DEFAULTS["bertopic_models"])
     ap.add_argument("--baseline-models", default=DEFAULTS["baseline_models"],
                     help="models also run with the labeler as it was (10 words, no phrases, no check)")
+    ap.add_argument("--no-coverage", action="store_true",
+                    help="TopicLabeler(coverage=False): the label chosen by the score alone (the default before the "
+                         "field label's coverage rule)")
+    ap.add_argument("--field-coverage", type=float, default=None,
+                    help="TopicLabeler(field_coverage=X): the field label when it covers every document (an option)")
     ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
     ap.add_argument("--note", default="", help="a sentence for the page about how the runs were made (with --merge)")
@@ -273,6 +285,10 @@ def main() -> None:
     judge = default_judge()
     threads = default_threads()
     cmd = command("llm_assist_labels.py", args, {k: v for k, v in DEFAULTS.items()})
+    if args.no_coverage:
+        cmd += " --no-coverage"
+    if args.field_coverage is not None:
+        cmd += f" --field-coverage {args.field_coverage}"
     if args.json:
         cmd += f" --json {args.json}"
     results: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "judge": judge.name,
@@ -287,10 +303,13 @@ def main() -> None:
                 labels, raw, secs, _ = textmine_labels(MODELS[m], topics, before=True)
                 runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
-            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False)
+            labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, coverage=not args.no_coverage,
+                                                         field_coverage=args.field_coverage)
+            tag = (", no coverage rule" if args.no_coverage else
+                   f", field_coverage={args.field_coverage}" if args.field_coverage is not None else "")
             if written is not None:
-                runs.append((f"textmine {m}, written label only", written[0], written[1], None))
-            runs.append((f"textmine {m}", labels, raw, secs))
+                runs.append((f"textmine {m}{tag}, written label only", written[0], written[1], None))
+            runs.append((f"textmine {m}{tag}", labels, raw, secs))
             print(name, runs[-1][0], f"{secs / k:.2f} s/topic", f"load {os.getloadavg()[0]:.1f}", flush=True)
         for m in [x for x in args.bertopic_models.split(",") if x]:
             path = MODELS[m]

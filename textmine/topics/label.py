@@ -196,8 +196,20 @@ class TopicLabeler:
     field:
         with ``select``, the LLM also names the topic's field ("Cooking", "Astronomy";
         :meth:`field_label`), a second written candidate. ``field_bonus``: added to its score (0: chosen
-        like any candidate, the best setting on the development topics; 3: the field label nearly always,
-        "Football", "Music", "Finance" in ``textmine demo``; docs/benchmarks/llm_assist_labels.md).
+        like any candidate; 3: the field label nearly always; docs/benchmarks/llm_assist_labels.md).
+    coverage, field_coverage:
+        with ``select`` and ``field``, and ``field_coverage`` a number (``None``:
+        :data:`~textmine.topics.label_select.FIELD_COVERAGE`, which is ``None``: off), the field label is the
+        label when it names *every* representative document: the LLM scores each candidate as the name of each
+        document's topic, one document at a time (:func:`~textmine.topics.label_select.doc_fit`, one scoring
+        pass per document), and the field label's worst per-document z-score
+        (:func:`~textmine.topics.label_select.coverage`) is at least ``field_coverage``. A phrase taken from
+        one document ("Crisp pizza crust") names that document well and the others badly; "Food" names them
+        all. ``field_coverage=0.0`` gives ``textmine demo`` "Football", "Food", "Music", "Finance", "Space"
+        (the default: "League match", "Crisp pizza crust", "Band lineup mix", "Savings", "Astronomers"), for
+        corpora of broad themes; it is not the default because broad labels lose fine classes ("Sports" for ice
+        hockey: 20 Newsgroups 0.741 -> 0.604) and it doubles the labelling time
+        (docs/benchmarks/llm_assist_labels.md). ``coverage=False``: never.
     embedding_model:
         the embedding model that scores candidates against the topic's representative documents
         (default: the topic model's own when called through ``TopicModel.label_topics``, else
@@ -209,6 +221,8 @@ class TopicLabeler:
     --------------------------------
     fallbacks_ : ids of topics whose label fell back to their top words (LLM gave nothing usable).
     rejected_ : ``{topic id: [(answer, reason), ...]}`` answers refused by the check.
+    candidates_ : ``{topic id: [(candidate, LLM fit, embedding fit), ...]}`` (with ``select``).
+    coverage_ : ``{topic id: [coverage of each candidate, ...]}`` (where the coverage was computed).
     raw_labels_ : the labels before they were made unique.
     seconds_ : wall time of the last :meth:`label` call.
 
@@ -236,6 +250,8 @@ class TopicLabeler:
         select: bool = True,
         field: bool = True,
         field_bonus: float = 0.0,
+        coverage: bool = True,
+        field_coverage: float | None = None,
         embedding_model: Any = None,
         llm_weight: float | None = None,
         written_bonus: float | None = None,
@@ -253,6 +269,8 @@ class TopicLabeler:
         self.select = select
         self.field = field
         self.field_bonus = field_bonus
+        self.coverage = coverage
+        self.field_coverage = field_coverage
         self.embedding_model = embedding_model
         self.llm_weight = llm_weight
         self.written_bonus = written_bonus
@@ -406,11 +424,21 @@ class TopicLabeler:
         w = S.LLM_WEIGHT if self.llm_weight is None else self.llm_weight
         b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
         fi = [j for j, c in enumerate(cands) if field and c.casefold() == field.casefold()]
+        fc = S.FIELD_COVERAGE if self.field_coverage is None else self.field_coverage
+        cov = None
+        if fi and self.coverage and fc is not None:  # does the field label name every document? (label_select.doc_fit)
+            docs = [d for d in (_without_instructions(" ".join(str(d).split())) for d in topic.representative_docs) if d]
+            if docs:
+                cov = S.coverage(S.doc_fit(llm, docs, cands, doc_tokens=self.doc_tokens))
         i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b, field_index=fi[0] if fi else None,
-                           field_bonus=self.field_bonus)
+                           field_bonus=self.field_bonus, coverage=cov, field_coverage=fc)
         if not hasattr(self, "candidates_"):
             self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
+        if not hasattr(self, "coverage_"):
+            self.coverage_: dict[int, list[float]] = {}
         self.candidates_[int(topic.id)] = [(c, float(a), float(e)) for c, a, e in zip(cands, ll, em)]
+        if cov is not None:
+            self.coverage_[int(topic.id)] = [float(x) for x in cov]
         return cands[i]
 
     def field_label(self, topic: Any, phrases: Sequence[str] = ()) -> str:
@@ -435,6 +463,9 @@ class TopicLabeler:
                 kind = "a positive integer" if name in ("max_chars", "n_words") else "an integer >= 0"
                 raise InputError(f"TopicLabeler.{name} must be {kind}, got {v!r}")
         self._n_docs()  # "auto" or an integer >= 0
+        fc = self.field_coverage
+        if fc is not None and (isinstance(fc, bool) or not isinstance(fc, (int, float)) or fc != fc):
+            raise InputError(f"TopicLabeler.field_coverage must be a number or None, got {fc!r}")
 
     def label(self, topics: Sequence[Any], *, embedding_model: Any = None) -> list[str]:
         """Unique, non-empty labels for ``topics`` (a list of :class:`~textmine.topics.Topic`).
@@ -450,6 +481,7 @@ class TopicLabeler:
         self.fallbacks_ = []
         self.rejected_ = {}
         self.candidates_ = {}
+        self.coverage_ = {}
         self._batch_phrases = {id(t): p for t, p in zip(topics, self.key_phrases(topics))}
         try:  # label_one(topic) alone: callers may wrap it (the CLI counts labels with it)
             raw = [self.label_one(t) for t in topics]
