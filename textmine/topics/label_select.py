@@ -54,7 +54,7 @@ import numpy as np
 from ..keywords.promptrank import zscore
 
 __all__ = ["candidate_labels", "llm_fit", "embedding_fit", "doc_fit", "coverage", "select_label", "ANSWER_PREFIX",
-           "SCORE_INSTRUCTION", "DOC_INSTRUCTION", "FIELD_COVERAGE", "topic_centres", "distinctiveness"]
+           "SCORE_INSTRUCTION", "DOC_INSTRUCTION", "FIELD_COVERAGE"]
 
 #: longest candidate, in words
 MAX_WORDS = 4
@@ -213,46 +213,6 @@ def embedding_fit(embedder: Any, topic: Any, candidates: Sequence[str], *, words
     centre = (1 - w) * E[n + 1:].mean(axis=0) + w * E[n] if docs else E[n]
     centre /= np.linalg.norm(centre) or 1.0
     return E[:n] @ centre
-
-
-def topic_centres(embedder: Any, topics: Sequence[Any], *, words_weight: float | None = None) -> np.ndarray:
-    """The unit embedding centre of every topic, one row per topic, as :func:`embedding_fit` builds it: the mean
-    of its representative documents' unit embeddings and, with weight ``words_weight``, of its top ten words
-    written as one text (the words alone when the topic has no documents)."""
-    w = WORDS_WEIGHT if words_weight is None else float(words_weight)
-    texts: list[str] = []
-    spans = []
-    for t in topics:
-        docs = [" ".join(str(d).split()) for d in (getattr(t, "representative_docs", None) or [])]
-        docs = [d for d in docs if d]
-        spans.append((len(texts), len(docs)))
-        texts += [", ".join(str(x) for x, _ in list(t.words)[:10])] + docs
-    if not texts:
-        return np.zeros((0, 0))
-    E = _unit(embedder.encode(texts))
-    rows = []
-    for start, n_docs in spans:
-        centre = (1 - w) * E[start + 1: start + 1 + n_docs].mean(axis=0) + w * E[start] if n_docs else E[start].copy()
-        rows.append(centre / (np.linalg.norm(centre) or 1.0))
-    return np.array(rows)
-
-
-def distinctiveness(sims: np.ndarray, own: int) -> np.ndarray:
-    """How well each candidate picks out its own topic among the corpus's topics: its similarity to its own
-    topic's centre minus its highest similarity to another topic's centre. ``sims``: one row per candidate,
-    one column per topic (cosine similarities to :func:`topic_centres`); ``own``: the candidate's topic's column.
-    Positive: the candidate is nearest to its own topic ("Football" among football, cooking and music topics);
-    negative: another topic is nearer ("Sports" for ice hockey next to a baseball topic). With one topic only: the
-    similarity itself.
-
-    >>> distinctiveness(np.array([[0.6, 0.2, 0.5], [0.3, 0.4, 0.1]]), 0)
-    array([ 0.1, -0.1])
-    """
-    sims = np.asarray(sims, dtype=np.float64)
-    if sims.ndim != 2 or sims.shape[1] < 2:
-        return sims[:, own] if sims.ndim == 2 and sims.shape[1] else np.zeros(len(sims))
-    others = np.delete(sims, int(own), axis=1)
-    return sims[:, int(own)] - others.max(axis=1)
 
 
 def doc_fit(llm: Any, docs: Sequence[str], candidates: Sequence[str], *, doc_tokens: int = DOC_TOKENS,
