@@ -95,7 +95,11 @@ DOC_TOKENS = 64
 #: words, but loses accuracy where classes are fine-grained ("Sports" for ice hockey): reported 20 Newsgroups
 #: 0.741 -> 0.604, AG News 0.973 -> 0.983, StackOverflow 0.966 -> 0.966; 20 Newsgroups development topics 0.724
 #: -> 0.825 and 0.557 -> 0.694 (other topics of the same documents: 0.706 -> 0.706, 0.789 -> 0.766), at about
-#: twice the labelling time (docs/benchmarks/llm_assist_labels.md, "The field label's coverage rule")
+#: twice the labelling time (docs/benchmarks/llm_assist_labels.md, "The field label's coverage rule"). A contrastive
+#: gate (the field label only when the topics' embedding model puts it nearer its own topic than any other) does not
+#: help: it loses on the development topics ("Computer", correct, is as near to the other computer topics) and
+#: would keep "Sports" and "Government" on the reported topics, where each is nearest its own topic
+#: (docs/benchmarks/llm_assist_labels.md, "A contrastive gate for the field label")
 FIELD_COVERAGE: float | None = None
 #: defaults chosen on development topics (see the module docs): 17 topics of 3,000 20 Newsgroups documents
 #: outside the reported sample, Qwen2.5-Coder-0.5B; judge accuracy 0.617 (written labels alone 0.562, top words
