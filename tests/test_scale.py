@@ -167,9 +167,9 @@ def test_keywords_pieces_change_only_how_work_is_spread(client, texts):
         assert got.tolist() == want and list(got.index) == list(range(60)), k
         tasks = [key for key in dict(out.__dask_graph__()) if "keywords_partition" in str(key)]
         assert len(tasks) == 3 * (k or pieces_per_partition(3, 2)), (k, len(tasks))
-    # the automatic choice: >= 4 tasks a worker thread, at most 64 pieces a partition, none when there are enough
-    assert [pieces_per_partition(p, t) for p, t in ((5, 2), (1, 2), (3, 2), (8, 2), (50, 2), (1, 1000))] == \
-        [2, 8, 3, 1, 1, 64]
+    # the automatic choice: >= 8 tasks a worker thread, at most 64 pieces a partition, none when there are enough
+    assert [pieces_per_partition(p, t) for p, t in ((5, 2), (1, 2), (3, 2), (8, 2), (16, 2), (1, 1000))] == \
+        [4, 16, 6, 2, 1, 64]
 
 
 def test_a_worker_that_dies_mid_run_gives_the_same_result(client, texts, tmp_path):

@@ -28,7 +28,7 @@ RETRIES = 2
 #: results merged per node of a tree reduction
 SPLIT_EVERY = 8
 #: :func:`map_pieces` aims at (at least) this many tasks per worker thread
-TASKS_PER_THREAD = 4
+TASKS_PER_THREAD = 8
 #: :func:`map_pieces` cuts a partition into at most this many pieces
 MAX_PIECES = 64
 
