@@ -50,8 +50,12 @@ def _rows(part):
     return pd.Series([len(part)], dtype="int64")
 
 
+KEY_PREFIX = "keywords_partition"
+
+
 def summarize(stream: list[dict], wall: float, t_start: float) -> dict:
-    per_worker: dict = defaultdict(lambda: {"busy_s": 0.0, "tasks": 0, "by_prefix": defaultdict(float)})
+    per_worker: dict = defaultdict(lambda: {"busy_s": 0.0, "tasks": 0, "by_prefix": defaultdict(float),
+                                            "n_by_prefix": defaultdict(int), "spans": defaultdict(list)})
     first = min((s["start"] for t in stream for s in t["startstops"] if s["action"] == "compute"), default=t_start)
     last = max((s["stop"] for t in stream for s in t["startstops"] if s["action"] == "compute"), default=t_start)
     tasks = []
@@ -66,12 +70,19 @@ def summarize(stream: list[dict], wall: float, t_start: float) -> dict:
             per_worker[w]["busy_s"] += d
             per_worker[w]["tasks"] += 1
             per_worker[w]["by_prefix"][prefix] += d
+            per_worker[w]["n_by_prefix"][prefix] += 1
+            per_worker[w]["spans"][prefix].append((s["start"], d))
             tasks.append({"worker": w, "prefix": prefix, "start": s["start"] - t_start, "stop": s["stop"] - t_start,
                           "s": d})
     out = {"wall_s": wall, "first_task_at_s": first - t_start, "last_task_end_s": last - t_start, "workers": {}}
     for w, v in per_worker.items():
         out["workers"][w] = {"busy_s": round(v["busy_s"], 2), "busy_fraction_of_wall": round(v["busy_s"] / wall, 3),
-                             "tasks": v["tasks"], "by_prefix": {k: round(x, 2) for k, x in v["by_prefix"].items()}}
+                             "tasks": v["tasks"], "by_prefix": {k: round(x, 2) for k, x in v["by_prefix"].items()},
+                             "n_by_prefix": dict(v["n_by_prefix"])}
+        kw = [d for _, d in sorted(v["spans"].get(KEY_PREFIX, []))]
+        if kw:  # the first keyword task of a worker also loads the extractor's models
+            out["workers"][w].update({"first_keyword_task_s": round(kw[0], 2),
+                                      "median_keyword_task_s": round(float(sorted(kw)[len(kw) // 2]), 2)})
     big = sorted((t for t in tasks if t["s"] > 0.5), key=lambda t: t["start"])
     out["long_tasks"] = [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in t.items()} for t in big]
     return out
@@ -100,7 +111,7 @@ def main() -> None:
     try:
         texts = dd.read_parquet(_files(args.n), columns=["text"])["text"]
         part_rows = [int(x) for x in texts.map_partitions(_rows, meta=pd.Series([], dtype="int64")).compute()]
-        client.get_task_stream()  # clear
+        client.get_task_stream()  # the scheduler records its task stream from the first call on
         load = os.getloadavg()
         t0 = time.time()
         kws = KeywordExtractor(embedding_model=args.model).transform(texts)
