@@ -89,21 +89,24 @@ def write_markdown(results: dict, doc: Path, model: str = "minilm-static") -> No
           "`KeywordExtractor(embedding_model=\"minilm-static\").transform(texts)`, written to Parquet "
           "(keywords joined into one string per document).", "",
           "| documents | workers | seconds | docs/s | client peak RSS MB | worker peak RSS MB | workers that ran partitions "
-          "| partitions run / keyword tasks a worker | worker busy share of the run | load before / after |",
-          "|---:|---:|---:|---:|---:|---|---|---|---|---|"]
+          "| partitions run / keyword tasks a worker | worker busy share of the run | client + scheduler CPU s "
+          "| load before / after |",
+          "|---:|---:|---:|---:|---:|---|---|---|---|---:|---|"]
     for name in ("keywords-100k", "keywords-100k-1w", "keywords-300k", "keywords-1m"):
         r = _get(rows, name, model)
         if r is None:
-            L.append(f"| {name} | | not measured (time) | | | | | | | |")
+            L.append(f"| {name} | | not measured (time) | | | | | | | | |")
             continue
         used = sum(1 for w in r.get("workers_threads", []) if w.get("keyword_extractors"))
         ts = r.get("task_stream")
         tasks = (f"{r.get('npartitions_run', '-')} / {' + '.join(str(x) for x in ts['keyword_tasks'])}" if ts
                  else "- (not recorded)")
         busy = " / ".join(f"{100 * x:.0f}%" for x in ts["busy_fraction"]) if ts else "- (not recorded)"
+        cpu = f"{r['client_scheduler_cpu_s']:.1f}" if "client_scheduler_cpu_s" in r else "-"
         L.append(f"| {r['n']:,} | {r['workers']} | {r['keywords_s']:.0f} | {r['keywords_docs_per_s']:.0f} | "
                  f"{_mb(r['client_peak_rss_mb'])} | {' / '.join(_mb(x) for x in r['worker_peak_rss_mb'])} | "
-                 f"{used} of {r['workers']} | {tasks} | {busy} | {r['load_before'][0]:.1f} / {r['load_after'][0]:.1f} |")
+                 f"{used} of {r['workers']} | {tasks} | {busy} | {cpu} | "
+                 f"{r['load_before'][0]:.1f} / {r['load_after'][0]:.1f} |")
     b = _get(rows, "bertopic-100k", model)
     L += ["", "## BERTopic on the same 100k, one process", ""]
     if b:

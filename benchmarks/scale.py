@@ -183,6 +183,9 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
         else:
             kx = KeywordExtractor(embedding_model=model)
             client.get_task_stream()  # the scheduler records its task stream from the first call on
+            import psutil
+
+            cpu0 = sum(psutil.Process().cpu_times()[:2])  # this process: the client and the scheduler
             t0, wall0 = time.perf_counter(), time.time()
             kws = kx.transform(texts)
             import pandas as pd
@@ -191,6 +194,7 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
             words.to_frame().to_parquet(str(workdir / "keywords"))
             out["keywords_s"] = time.perf_counter() - t0
             out["keywords_docs_per_s"] = spec["n"] / out["keywords_s"]
+            out["client_scheduler_cpu_s"] = sum(psutil.Process().cpu_times()[:2]) - cpu0
             out["task_stream"] = _task_stream(client, wall0, out["keywords_s"])
         out.update(sampler.stop())
         out["workers_threads"] = _worker_threads(client)
