@@ -9,6 +9,7 @@ threads each worker reports (torch, numpy's BLAS via threadpoolctl).
 
     nice .venv/bin/python benchmarks/scale_taskstream.py --n 100000 --workers 2
     nice .venv/bin/python benchmarks/scale_taskstream.py --n 100000 --workers 1 --json out.json
+    nice .venv/bin/python benchmarks/scale_taskstream.py --n 100000 --workers 2 --pieces 1   # one task a partition
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--model", default="minilm-static")
+    ap.add_argument("--pieces", type=int, help="slices per partition (keywords_collection's pieces; 1: one task per "
+                    "partition, the behaviour before pieces; default: automatic)")
     ap.add_argument("--json", help="write the summary here too")
     args = ap.parse_args()
 
@@ -102,6 +105,7 @@ def main() -> None:
 
     from scale import WORKER_ENV, _files, _joined
     from textmine import KeywordExtractor
+    from textmine.scale.keywords import keywords_collection
 
     tmp = Path(tempfile.mkdtemp(prefix="tm-taskstream-"))
     os.environ["TEXTMINE_CACHE_DIR"] = str(tmp / "cache")
@@ -114,13 +118,13 @@ def main() -> None:
         client.get_task_stream()  # the scheduler records its task stream from the first call on
         load = os.getloadavg()
         t0 = time.time()
-        kws = KeywordExtractor(embedding_model=args.model).transform(texts)
+        kws = keywords_collection(KeywordExtractor(embedding_model=args.model), texts, pieces=args.pieces)
         words = kws.map_partitions(_joined, meta=pd.Series([], dtype="string", name="keywords"))
         words.to_frame().to_parquet(str(tmp / "out"))
         wall = time.time() - t0
         stream = client.get_task_stream(start=t0 - 1)
         summary = summarize(stream, wall, t0)
-        summary.update({"n": args.n, "workers_n": args.workers, "partition_rows": part_rows,
+        summary.update({"n": args.n, "workers_n": args.workers, "pieces": args.pieces, "partition_rows": part_rows,
                         "npartitions_reported": int(texts.npartitions), "load_before": list(load),
                         "load_after": list(os.getloadavg()), "docs_per_s": args.n / wall,
                         "worker_threads": list(client.run(_threads).values())})
