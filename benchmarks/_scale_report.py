@@ -60,7 +60,7 @@ def write_markdown(results: dict, doc: Path, model: str = "minilm-static") -> No
         L += ["## The corpus", "",
               f"{manifest['n_docs']:,} documents in {len(manifest['files'])} Parquet files of "
               f"{manifest['per_file']:,} rows (one partition each by `npartitions`; dask fuses them in pairs when only the "
-              "`text` column is read: 'Partitions that really run' below), {manifest['distinct_texts']:,} distinct texts, "
+              f"`text` column is read: 'Partitions that really run' below), {manifest['distinct_texts']:,} distinct texts, "
               f"{manifest['groups']} source groups, {w.get('mean', 0):.1f} words a document on average (median "
               f"{w.get('median', 0):.0f}, 95th percentile {w.get('p95', 0):.0f}); built in {manifest['build_seconds']} s. "
               "Each document is a window of 1-3 consecutive sentences of one source document plus one sentence of another "
