@@ -36,14 +36,16 @@ def write_markdown(results: dict, doc: Path, model: str = "minilm-static") -> No
         "```",
         "python benchmarks/scale_corpus.py",
         "nice .venv/bin/python benchmarks/scale.py --only quality topics-100k keywords-100k topics-300k topics-1m bertopic",
+        "nice .venv/bin/python benchmarks/scale.py --rows keywords-100k keywords-100k-1w keywords-300k keywords-1m --force",
         "nice .venv/bin/python benchmarks/scale.py --markdown",
+        "nice .venv/bin/python benchmarks/scale_taskstream.py --n 100000 --workers 2 [--pieces 1]  # the task stream",
         "```",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, 24 GiB, no GPU, Python {platform.python_version()}. "
-        "**The machine was shared**: three other helpers (LLM tuning runs, test suites) and this project's own "
-        "`benchmarks/embedding_fast.py` ran on the same 2 cores during these rows; the 1-minute load average was "
-        "between 3 and 11 (each row gives it before and after). Every time here is pessimistic, and the 1-vs-2-worker "
-        "ratio is the least reliable figure (two workers cannot get two free cores when the load is above 2).",
+        "**The machine was shared**: other helpers (LLM tuning runs, test suites) and this project's own "
+        "`benchmarks/embedding_fast.py` ran on the same 2 cores during some rows; each row gives the 1-minute load "
+        "average before and after it, and 'Load' below says which rows ran on a quiet machine. A time under load "
+        "is pessimistic, and a 1-vs-2-worker ratio is only taken between rows run back to back on a quiet machine.",
         "",
         "Setup of every dask row: a fresh child process (its peak RSS is the row's client peak), "
         "`LocalCluster(n_workers=W, threads_per_worker=1, memory_limit=0)` with `OMP_NUM_THREADS=1`, "
@@ -57,7 +59,8 @@ def write_markdown(results: dict, doc: Path, model: str = "minilm-static") -> No
         w = manifest.get("words_per_doc_first_100k", {})
         L += ["## The corpus", "",
               f"{manifest['n_docs']:,} documents in {len(manifest['files'])} Parquet files of "
-              f"{manifest['per_file']:,} rows (one dask partition each), {manifest['distinct_texts']:,} distinct texts, "
+              f"{manifest['per_file']:,} rows (one partition each by `npartitions`; dask fuses them in pairs when only the "
+              f"`text` column is read: 'Partitions that really run' below), {manifest['distinct_texts']:,} distinct texts, "
               f"{manifest['groups']} source groups, {w.get('mean', 0):.1f} words a document on average (median "
               f"{w.get('median', 0):.0f}, 95th percentile {w.get('p95', 0):.0f}); built in {manifest['build_seconds']} s. "
               "Each document is a window of 1-3 consecutive sentences of one source document plus one sentence of another "
@@ -88,17 +91,25 @@ def write_markdown(results: dict, doc: Path, model: str = "minilm-static") -> No
     L += ["", "## Keywords", "",
           "`KeywordExtractor(embedding_model=\"minilm-static\").transform(texts)`, written to Parquet "
           "(keywords joined into one string per document).", "",
-          "| documents | workers | seconds | docs/s | client peak RSS MB | worker peak RSS MB | workers that ran partitions | load before / after |",
-          "|---:|---:|---:|---:|---:|---|---|---|"]
+          "| documents | workers | seconds | docs/s | client peak RSS MB | worker peak RSS MB | workers that ran partitions "
+          "| partitions run / keyword tasks a worker | worker busy share of the run | client + scheduler CPU s "
+          "| load before / after |",
+          "|---:|---:|---:|---:|---:|---|---|---|---|---:|---|"]
     for name in ("keywords-100k", "keywords-100k-1w", "keywords-300k", "keywords-1m"):
         r = _get(rows, name, model)
         if r is None:
-            L.append(f"| {name} | | not measured (time) | | | | | |")
+            L.append(f"| {name} | | not measured (time) | | | | | | | | |")
             continue
         used = sum(1 for w in r.get("workers_threads", []) if w.get("keyword_extractors"))
+        ts = r.get("task_stream")
+        tasks = (f"{r.get('npartitions_run', '-')} / {' + '.join(str(x) for x in ts['keyword_tasks'])}" if ts
+                 else "- (not recorded)")
+        busy = " / ".join(f"{100 * x:.0f}%" for x in ts["busy_fraction"]) if ts else "- (not recorded)"
+        cpu = f"{r['client_scheduler_cpu_s']:.1f}" if "client_scheduler_cpu_s" in r else "-"
         L.append(f"| {r['n']:,} | {r['workers']} | {r['keywords_s']:.0f} | {r['keywords_docs_per_s']:.0f} | "
                  f"{_mb(r['client_peak_rss_mb'])} | {' / '.join(_mb(x) for x in r['worker_peak_rss_mb'])} | "
-                 f"{used} of {r['workers']} | {r['load_before'][0]:.1f} / {r['load_after'][0]:.1f} |")
+                 f"{used} of {r['workers']} | {tasks} | {busy} | {cpu} | "
+                 f"{r['load_before'][0]:.1f} / {r['load_after'][0]:.1f} |")
     b = _get(rows, "bertopic-100k", model)
     L += ["", "## BERTopic on the same 100k, one process", ""]
     if b:

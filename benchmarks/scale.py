@@ -165,6 +165,7 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
     try:
         texts = dd.read_parquet(_files(spec["n"]), columns=["text"])["text"]
         out["npartitions"] = int(texts.npartitions)
+        out["npartitions_run"] = int(texts.optimize().npartitions)  # after dask's optimizer fused small files
         sampler = Sampler(pids)
         sampler.start()
         if spec["kind"] == "topics":
@@ -181,7 +182,11 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
             out["n_topics"] = len(tm.topics_)
         else:
             kx = KeywordExtractor(embedding_model=model)
-            t0 = time.perf_counter()
+            client.get_task_stream()  # the scheduler records its task stream from the first call on
+            import psutil
+
+            cpu0 = sum(psutil.Process().cpu_times()[:2])  # this process: the client and the scheduler
+            t0, wall0 = time.perf_counter(), time.time()
             kws = kx.transform(texts)
             import pandas as pd
 
@@ -189,6 +194,8 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
             words.to_frame().to_parquet(str(workdir / "keywords"))
             out["keywords_s"] = time.perf_counter() - t0
             out["keywords_docs_per_s"] = spec["n"] / out["keywords_s"]
+            out["client_scheduler_cpu_s"] = sum(psutil.Process().cpu_times()[:2]) - cpu0
+            out["task_stream"] = _task_stream(client, wall0, out["keywords_s"])
         out.update(sampler.stop())
         out["workers_threads"] = _worker_threads(client)
     finally:
@@ -196,6 +203,19 @@ def child_sized(name: str, spec: dict, model: str, workdir: Path) -> dict:
         cluster.close()
     out["load_after"] = list(os.getloadavg())
     return out
+
+
+def _task_stream(client, wall0: float, wall: float) -> dict:
+    """Per worker (in worker order): busy share of the run, keyword tasks, first / median keyword task seconds
+    (benchmarks/scale_taskstream.py's summary of the scheduler's task stream)."""
+    from scale_taskstream import KEY_PREFIX, summarize
+
+    s = summarize(client.get_task_stream(start=wall0 - 1), wall, wall0)
+    ws = [s["workers"][w] for w in sorted(s["workers"])]
+    return {"busy_fraction": [w["busy_fraction_of_wall"] for w in ws],
+            "keyword_tasks": [w["n_by_prefix"].get(KEY_PREFIX, 0) for w in ws],
+            "first_keyword_task_s": [w.get("first_keyword_task_s") for w in ws],
+            "median_keyword_task_s": [w.get("median_keyword_task_s") for w in ws]}
 
 
 def _joined(part):

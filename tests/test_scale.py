@@ -150,6 +150,28 @@ def test_keywords_on_dask_equal_the_list_path(client, texts):
     assert all(len(k) > 0 for i, k in enumerate(got) if i not in (3, 10, 11))
 
 
+def test_keywords_pieces_change_only_how_work_is_spread(client, texts):
+    """Partitions cut into pieces (one task each, joined again) give the same keywords, index and partitions
+    as one task per partition and as the list path; the graph really has the finer tasks."""
+    from textmine.scale.compute import pieces_per_partition
+    from textmine.scale.keywords import keywords_collection
+
+    sub = texts[:60]
+    kx = KeywordExtractor(top_n=5)
+    want = kx.transform(as_list(sub))
+    coll = collection(sub, bounds=(0, 7, 30, 60))
+    runs = {k: kx.transform(coll) if k is None else keywords_collection(kx, coll, pieces=k) for k in (None, 1, 4, 40)}  # 40 > rows of the first partition: empty pieces are fine
+    for k, out in runs.items():
+        assert out.npartitions == 3, k
+        got = out.compute()
+        assert got.tolist() == want and list(got.index) == list(range(60)), k
+        tasks = [key for key in dict(out.__dask_graph__()) if "keywords_partition" in str(key)]
+        assert len(tasks) == 3 * (k or pieces_per_partition(3, 2)), (k, len(tasks))
+    # the automatic choice: >= 8 tasks a worker thread, at most 64 pieces a partition, none when there are enough
+    assert [pieces_per_partition(p, t) for p, t in ((5, 2), (1, 2), (3, 2), (8, 2), (16, 2), (1, 1000))] == \
+        [4, 16, 6, 2, 1, 64]
+
+
 def test_a_worker_that_dies_mid_run_gives_the_same_result(client, texts, tmp_path):
     """The first encode call kills its worker process; the scheduler runs the task again elsewhere."""
     sub = texts[:60]

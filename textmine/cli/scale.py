@@ -156,11 +156,12 @@ def keywords_at_scale(input: str, *, extractor: Any, field: str, id_field: str, 
     from dask import delayed
 
     from ..scale import read_table
+    from ..scale.compute import map_pieces
 
     table = read_table(input, field=field, id_field=id_field)
     info(f"reading {input} in {table.npartitions} partitions")
     blob = delayed(pickle.dumps(extractor, protocol=pickle.HIGHEST_PROTOCOL), pure=True)
     meta = _meta(table, field, id_field, {"keywords": object, "scores": object})
-    out = table.map_partitions(_rows, field, id_field, _keyword_columns, blob, meta=meta)
+    out = map_pieces(table, _rows, field, id_field, _keyword_columns, blob, meta=meta)  # few partitions: cut
     fields = [("id", pa.string()), ("keywords", pa.list_(pa.string())), ("scores", pa.list_(pa.float64()))]
     _write(out, output, force, pa.schema(fields[-len(meta.columns):]))

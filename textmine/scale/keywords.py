@@ -5,7 +5,9 @@ the extractor it unpickled (keyed by the bytes' hash), so its models -- the embe
 :class:`~textmine.keywords.LLMKeywordExtractor` and :class:`~textmine.keywords.HybridKeywordExtractor`
 -- are loaded once per worker, not per partition. Each partition is the extractor's own ``transform``
 on its texts; every extractor's result for a document depends only on that document (and what ``fit``
-learned), so it never depends on the partition. Blank and missing texts get ``[]``.
+learned), so it never depends on the partition. Blank and missing texts get ``[]``. Few, large partitions
+are cut into pieces so that every worker gets work (:func:`textmine.scale.compute.map_pieces`): the result
+has one partition per partition that ran, with its index.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from typing import Any
 
 from .collections import as_text_series, require_dask
+from .compute import map_pieces
 
 __all__ = ["keywords_collection", "keywords_partition"]
 
@@ -46,12 +49,14 @@ def keywords_partition(part: Any, blob: bytes) -> Any:
     return pd.Series(out, index=part.index, name="keywords", dtype=object)
 
 
-def keywords_collection(extractor: Any, collection: Any) -> Any:
-    """``extractor.transform(collection)`` for a dask collection: a lazy dask Series of keyword lists."""
+def keywords_collection(extractor: Any, collection: Any, *, pieces: int | None = None) -> Any:
+    """``extractor.transform(collection)`` for a dask collection: a lazy dask Series of keyword lists.
+    ``pieces``: slices per partition (:func:`~textmine.scale.compute.map_pieces`; None: automatic, 1: one
+    task per partition) -- it changes how the work is spread, never a document's keywords."""
     require_dask()
     import pandas as pd
     from dask import delayed
 
     series = as_text_series(collection)
     blob = delayed(pickle.dumps(extractor, protocol=pickle.HIGHEST_PROTOCOL), pure=True)
-    return series.map_partitions(keywords_partition, blob, meta=pd.Series([], dtype=object, name="keywords"))
+    return map_pieces(series, keywords_partition, blob, meta=pd.Series([], dtype=object, name="keywords"), pieces=pieces)
