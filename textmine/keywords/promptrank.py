@@ -98,15 +98,16 @@ def free_frequencies(text: str, candidates: Sequence[str]) -> np.ndarray:
 
     seq = stem_key(text)
     keys = [stem_key(c) for c in candidates]
+    unique = set(keys)
     where: dict[tuple[str, ...], list[int]] = {}
-    for k in set(keys):
+    for k in unique:
         n = len(k)
         where[k] = [i for i in range(len(seq) - n + 1) if n and seq[i : i + n] == k]
     out = np.zeros(len(keys), dtype=np.float64)
     for i, k in enumerate(keys):
         n = len(k)
         covered = set()  # start positions of k's occurrences inside an occurrence of a longer candidate
-        for o in set(keys):
+        for o in unique:
             if len(o) <= n:
                 continue
             offs = [j for j in range(len(o) - n + 1) if o[j : j + n] == k]
