@@ -70,6 +70,31 @@ def test_values_depend_on_the_set_only_not_order_repetition_or_earlier_calls(llm
     assert candidate_logprobs(llm, TEXT, []) == []
 
 
+def test_a_saved_fixed_part_gives_the_values_of_evaluating_it_again(llm, monkeypatch):
+    """Two tasks alternating (TopicLabeler: a topic's score, then its documents'): each task's fixed prompt part is
+    restored from a saved sequence state, with exactly the values of evaluating it again."""
+    import textmine.llm.scoring as SC
+
+    other = "Read one document and name its subject in 1 to 4 words."
+    conts = [" support vector machines.", " text classification.", " bag."]
+
+    def run():
+        return [llm.score_continuations(instr, f"{TEXT} ({i})", conts, answer_prefix=ANSWER_PREFIX)
+                for i, instr in enumerate([SCORE_INSTRUCTION, other] * 3)]
+
+    scorer = SC.continuation_scorer(llm)
+    before = scorer.stats["prefix_restores"]
+    saved = run()
+    assert scorer.stats["prefix_restores"] >= before + 4  # calls 3-6 restore their fixed part
+    monkeypatch.setattr(SC, "PREFIX_STATES", 0)
+    scorer._states.clear()
+    fresh = run()
+    assert scorer.stats["prefix_restores"] == before + (len(saved) - 2)
+    for a, b in zip(saved, fresh):
+        for x, y in zip(a, b):
+            assert np.array_equal(x, y)
+
+
 def test_more_candidates_than_one_batch_holds(llm):
     many = [f"support vector machines {i}" for i in range(45)] + CANDS  # > n_seq - 1 continuations
     lps = candidate_logprobs(llm, TEXT, many)

@@ -7,8 +7,11 @@ those likelihoods with llama.cpp:
 
 1. the prompt is evaluated once, in segments fixed by the prompt itself (the task's fixed part,
    then the rest), on a second llama.cpp context of the already loaded model; a fixed part equal
-   to the previous call's is kept in the KV cache, and since a segment is always computed from the
-   same segments before it, the values do not depend on earlier calls;
+   to the previous call's is kept in the KV cache, and the KV cells of the last few fixed parts are
+   kept as saved sequence states (:data:`PREFIX_STATES`), so callers that alternate two tasks
+   (TopicLabeler: the topic's score, then each document's) evaluate each fixed part once; since a
+   segment is always computed from the same segments before it, the values do not depend on
+   earlier calls;
 2. the first token of every continuation is scored from the prompt's last logits;
 3. the other tokens are evaluated in batches in which each continuation is its own sequence that
    shares the prompt's KV cells (``llama_memory_seq_cp``): continuations are packed in the order
@@ -38,7 +41,11 @@ from .loading import _LOAD_LOCK, _log_tail, _quiet, llama_failures
 from .segments import common_prefix, reusable_prefix
 from .task_prompt import check_text
 
-__all__ = ["ContinuationScorer", "log_softmax_at", "logsumexp", "score_continuations", "continuation_scorer"]
+__all__ = ["ContinuationScorer", "log_softmax_at", "logsumexp", "score_continuations", "continuation_scorer",
+           "PREFIX_STATES"]
+
+#: fixed prompt parts whose KV cells a scorer keeps as saved sequence states (least recently used dropped)
+PREFIX_STATES = 4
 
 
 def logsumexp(logits: np.ndarray) -> float:
@@ -86,7 +93,10 @@ class ContinuationScorer:
         self.tokens: list[int] = []  # the prompt held by sequence 0
         self.segments: tuple[list[int], int] = ([], 0)
         self.lock = threading.RLock()
-        self.stats = {"prompt_tokens": 0, "prompt_tokens_reused": 0, "continuation_tokens": 0, "batches": 0}
+        self.stats = {"prompt_tokens": 0, "prompt_tokens_reused": 0, "continuation_tokens": 0, "batches": 0,
+                      "prefix_restores": 0}
+        # fixed part (token tuple) -> its saved sequence state, most recently used last
+        self._states: dict[tuple[int, ...], Any] = {}
 
     def close(self) -> None:
         """Free the llama.cpp context and batch (idempotent)."""
@@ -123,6 +133,34 @@ class ContinuationScorer:
     def _drop(self, seq: int, start: int = 0) -> None:
         self._llama_cpp.llama_memory_seq_rm(self._mem, seq, start, -1)
 
+    def _save_prefix(self, key: tuple[int, ...]) -> None:
+        """Keep sequence 0's state (it holds exactly the fixed part ``key``) for a later :meth:`_restore_prefix`."""
+        if PREFIX_STATES <= 0 or key in self._states:
+            return
+        import ctypes
+
+        size = int(self._llama_cpp.llama_state_seq_get_size(self._ctx, 0))
+        buf = (ctypes.c_uint8 * size)()
+        if int(self._llama_cpp.llama_state_seq_get_data(self._ctx, buf, size, 0)) != size:
+            return
+        self._states[key] = buf
+        while len(self._states) > PREFIX_STATES:
+            del self._states[next(iter(self._states))]
+
+    def _restore_prefix(self, key: tuple[int, ...]) -> bool:
+        """Sequence 0 := the saved state of fixed part ``key`` (emptied first); False when none is kept."""
+        buf = self._states.pop(key, None)
+        if buf is None:
+            return False
+        self._states[key] = buf  # most recently used
+        self._drop(0, 0)
+        if int(self._llama_cpp.llama_state_seq_set_data(self._ctx, buf, len(buf), 0)) == 0:
+            self._drop(0, 0)
+            del self._states[key]
+            return False
+        self.stats["prefix_restores"] += 1
+        return True
+
     def _prompt(self, tokens: list[int], split: int) -> np.ndarray:
         """Evaluate the prompt on sequence 0 (segments ``[0, split)``, ``[split, end)`` in
         ``n_batch`` chunks); its last token's logits."""
@@ -131,8 +169,14 @@ class ContinuationScorer:
         starts = sorted({0, split} | set(range(split, n, self.n_batch)) | set(range(0, split, self.n_batch)))
         same = common_prefix(self.tokens, tokens[:-1])  # the last token is always evaluated
         reuse = reusable_prefix(*self.segments, starts, same)
-        self._drop(0, reuse)
-        del self.tokens[reuse:]
+        fixed = tuple(tokens[:split]) if split and split < n - 1 and split <= self.n_batch else None
+        if fixed is not None and reuse < split and self._restore_prefix(fixed):
+            # the fixed part as evaluated before: one segment [0, split) computed from nothing, as now
+            self.tokens = list(fixed)
+            reuse = split
+        else:
+            self._drop(0, reuse)
+            del self.tokens[reuse:]
         self.segments = ([], 0)
         last = None
         for st, end in zip(starts, starts[1:] + [n]):
@@ -143,6 +187,8 @@ class ContinuationScorer:
             self.tokens.extend(tokens[st:end])
             if got:
                 last = got[-1]
+            if fixed is not None and end == split:
+                self._save_prefix(fixed)
         self.segments = (starts, n)
         self.stats["prompt_tokens"] += n
         self.stats["prompt_tokens_reused"] += reuse
