@@ -107,3 +107,25 @@ def test_mistral_labels_prompt(mistral, monkeypatch):
     turn = f"[INST] {DEFAULT_INSTRUCTION}\n\nText:\n"
     assert seen[0].startswith("<s>" + turn + DEFAULT_EXAMPLES[0][0] + f' [/INST]"{DEFAULT_EXAMPLES[0][1]}"</s>')
     assert seen[0].endswith(f"</s>{turn}{text} [/INST]") and seen[0].count("<s>") == 1
+
+
+def test_mistral_label_selection_prompts(mistral):
+    """The labeler's other prompts: the field label (written) and the two it scores candidates with (the topic,
+    then each representative document: the coverage rule), rendered from Mistral's chat template."""
+    from textmine.topics import label_select as S
+
+    llm, seen = mistral
+    topic = Topic(0, 3, [("orbit", 1.0), ("nasa", 0.9)], representative_docs=["NASA launched a probe."])
+    labeler = TopicLabeler(llm=llm)
+    with pytest.raises(_Captured):
+        labeler.field_label(topic, ["space probe"])
+    text = "Keywords: orbit, nasa\nKey phrases: space probe"
+    shots = [(t, P.format_text_answer(a)) for t, a in S.FIELD_EXAMPLES]
+    assert seen[-1] == mistral_format(S.FIELD_INSTRUCTION, shots, text)
+    assert "the most specific name that covers all of them" in seen[-1]
+    with pytest.raises(_Captured):
+        S.llm_fit(llm, text, ["Space probes", "Astronomy"])
+    assert seen[-1] == f"<s>[INST] {S.SCORE_INSTRUCTION}\n\nText:\n{text} [/INST]"
+    with pytest.raises(_Captured):
+        S.doc_fit(llm, ["NASA  launched a probe."], ["Space probes", "Astronomy"])
+    assert seen[-1] == f"<s>[INST] {S.DOC_INSTRUCTION}\n\nText:\nDocument: NASA launched a probe. [/INST]"

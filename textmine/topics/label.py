@@ -176,7 +176,8 @@ class TopicLabeler:
         or 50 motherboard"), and labels from the top words alone were better and 3x faster on
         20 Newsgroups (docs/benchmarks/labels.md).
     doc_tokens:
-        each document is truncated to this many tokens of the LLM's tokenizer.
+        each document shown in the prompt is truncated to this many tokens of the LLM's tokenizer (the
+        coverage rule cuts them to :data:`~textmine.topics.label_select.DOC_TOKENS`).
     max_chars:
         longest label (enforced by the grammar).
     check:
@@ -198,18 +199,17 @@ class TopicLabeler:
         :meth:`field_label`), a second written candidate. ``field_bonus``: added to its score (0: chosen
         like any candidate; 3: the field label nearly always; docs/benchmarks/llm_assist_labels.md).
     coverage, field_coverage:
-        with ``select`` and ``field``, and ``field_coverage`` a number (``None``:
-        :data:`~textmine.topics.label_select.FIELD_COVERAGE`, which is ``None``: off), the field label is the
-        label when it names *every* representative document: the LLM scores each candidate as the name of each
-        document's topic, one document at a time (:func:`~textmine.topics.label_select.doc_fit`, one scoring
-        pass per document), and the field label's worst per-document z-score
-        (:func:`~textmine.topics.label_select.coverage`) is at least ``field_coverage``. A phrase taken from
-        one document ("Crisp pizza crust") names that document well and the others badly; "Food" names them
-        all. ``field_coverage=0.0`` gives ``textmine demo`` "Football", "Food", "Music", "Finance", "Space"
-        (the default: "League match", "Crisp pizza crust", "Band lineup mix", "Savings", "Astronomers"), for
-        corpora of broad themes; it is not the default because broad labels lose fine classes ("Sports" for ice
-        hockey: 20 Newsgroups 0.741 -> 0.604) and it doubles the labelling time
-        (docs/benchmarks/llm_assist_labels.md). ``coverage=False``: never.
+        with ``select`` and ``field`` (the default), the field label is the label when it names *every*
+        representative document: the LLM scores each candidate as the name of each document's topic, one
+        document at a time (:func:`~textmine.topics.label_select.doc_fit`, one scoring pass per document), and
+        the field label's worst per-document z-score (:func:`~textmine.topics.label_select.coverage`) is at
+        least ``field_coverage`` (``None``: :data:`~textmine.topics.label_select.FIELD_COVERAGE`, 0.0). A phrase
+        taken from one document ("Crisp pizza crust") names that document well and the others badly; "Food"
+        names them all: ``textmine demo`` gets "Football", "Food", "Music", "Finance", "Space" (the score
+        alone: "League match", "Crisp pizza crust", "Band lineup mix", "Savings", "Space missions").
+        ``coverage=False``: never, the score alone (the default before 2026-12-03 evening; a broad field label
+        can lose a fine class, "Sports" for an ice-hockey topic next to a baseball one; measured in
+        docs/benchmarks/llm_assist_labels.md).
     embedding_model:
         the embedding model that scores candidates against the topic's representative documents
         (default: the topic model's own when called through ``TopicModel.label_topics``, else
@@ -222,7 +222,9 @@ class TopicLabeler:
     fallbacks_ : ids of topics whose label fell back to their top words (LLM gave nothing usable).
     rejected_ : ``{topic id: [(answer, reason), ...]}`` answers refused by the check.
     candidates_ : ``{topic id: [(candidate, LLM fit, embedding fit), ...]}`` (with ``select``).
-    coverage_ : ``{topic id: [coverage of each candidate, ...]}`` (where the coverage was computed).
+    coverage_ : ``{topic id: [coverage of each candidate, ...]}`` where the coverage rule was asked: over the
+        documents scored until it was decided (the first one the field label names worse than ``field_coverage``
+        ends it; a topic whose score already chose the field label is not asked).
     raw_labels_ : the labels before they were made unique.
     seconds_ : wall time of the last :meth:`label` call.
 
@@ -425,13 +427,16 @@ class TopicLabeler:
         b = S.WRITTEN_BONUS if self.written_bonus is None else self.written_bonus
         fi = [j for j, c in enumerate(cands) if field and c.casefold() == field.casefold()]
         fc = S.FIELD_COVERAGE if self.field_coverage is None else self.field_coverage
+        kw = dict(llm_weight=w, written_bonus=b, field_index=fi[0] if fi else None, field_bonus=self.field_bonus)
+        i = S.select_label(cands, ll, em, n_written, **kw)
         cov = None
-        if fi and self.coverage and fc is not None:  # does the field label name every document? (label_select.doc_fit)
+        # does the field label name every document? (label_select.doc_fit; not asked when the score already
+        # chose it, and stopped at the first document it names worse than the threshold: the same label)
+        if fi and i != fi[0] and self.coverage and fc is not None:
             docs = [d for d in (_without_instructions(" ".join(str(d).split())) for d in topic.representative_docs) if d]
             if docs:
-                cov = S.coverage(S.doc_fit(llm, docs, cands, doc_tokens=self.doc_tokens))
-        i = S.select_label(cands, ll, em, n_written, llm_weight=w, written_bonus=b, field_index=fi[0] if fi else None,
-                           field_bonus=self.field_bonus, coverage=cov, field_coverage=fc)
+                cov = S.coverage(S.doc_fit(llm, docs, cands, doc_tokens=S.DOC_TOKENS, stop_below=(fi[0], fc)))
+                i = S.select_label(cands, ll, em, n_written, coverage=cov, field_coverage=fc, **kw)
         if not hasattr(self, "candidates_"):
             self.candidates_: dict[int, list[tuple[str, float, float]]] = {}
         if not hasattr(self, "coverage_"):
