@@ -125,7 +125,8 @@ SAMPLES: dict[str, int] = {"20newsgroups": 1500}
 
 #: development topics (for choosing the labeler's settings; never the reported ones): 20 Newsgroups
 #: documents that are NOT in the reported sample, this many, numpy RandomState(1), file order kept.
-#: ``split="dev2"``: a second such sample (RandomState(2)), disjoint from the reported one and from "dev".
+#: ``split="dev2"``: a second such sample (RandomState(2)), disjoint from the reported one and from "dev";
+#: ``"dev3"``, ... likewise (RandomState(3), ...), each disjoint from the reported sample and the earlier ones.
 #: AG News (only its test split is in the data) and StackOverflow (all 20,000 titles are reported) have
 #: no disjoint split: they are never used to choose anything.
 DEV_SAMPLES: dict[str, int] = {"20newsgroups": 3000}
@@ -140,36 +141,37 @@ def load(name: str, split: str = "report") -> tuple[list[str], list[str], str]:
         idx = np.arange(len(texts))
     else:
         idx = np.sort(np.random.RandomState(0).choice(len(texts), n, replace=False))
-    if split in ("dev", "dev2"):
+    if split.startswith("dev"):
         if name not in DEV_SAMPLES:
             raise SystemExit(f"{name} has no development split (DEV_SAMPLES)")
+        k = int(split[3:] or 1)  # "dev" = "dev1"
         rest = np.setdiff1d(np.arange(len(texts)), idx)
         m = DEV_SAMPLES[name]
         dev = np.sort(rest[np.random.RandomState(1).choice(len(rest), m, replace=False)])
-        if split == "dev2":  # a second development sample, disjoint from the reported one and from "dev"
+        for j in range(2, k + 1):  # devK: disjoint from the reported sample and from dev, dev2, ..., dev(K-1)
             rest = np.setdiff1d(rest, dev)
-            dev = np.sort(rest[np.random.RandomState(2).choice(len(rest), m, replace=False)])
-            return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev2-{m}"
-        return [texts[i] for i in dev], [gold[i] for i in dev], f"{name}-dev{m}"
+            dev = np.sort(rest[np.random.RandomState(j).choice(len(rest), m, replace=False)])
+        cache_name = f"{name}-dev{m}" if k == 1 else f"{name}-dev{k}-{m}"
+        return [texts[i] for i in dev], [gold[i] for i in dev], cache_name
     if len(idx) == len(texts):
         return texts, gold, name
     return [texts[i] for i in idx], [gold[i] for i in idx], f"{name}-sample{n}"
 
 
-def topics_for(name: str, split: str = "report") -> tuple[list[Any], np.ndarray, list[str]]:
-    """Topics (TopicModel defaults, seed 42) of a dataset, fitted once and kept under benchmarks/.cache."""
+def topics_for(name: str, split: str = "report", seed: int = 42) -> tuple[list[Any], np.ndarray, list[str]]:
+    """Topics (TopicModel defaults, ``random_state=seed``) of a dataset, fitted once and kept under benchmarks/.cache."""
     from textmine import TopicModel
     from textmine.topics import Topic
 
     texts, gold, name = load(name, split)
-    path = CACHE / f"{name}.topics42.json"
+    path = CACHE / f"{name}.topics{int(seed)}.json"
     digest = _digest(texts)
     if path.is_file():
         saved = json.loads(path.read_text())
         if saved.get("digest") == digest:
             return [Topic.from_dict(d) for d in saved["topics"]], np.asarray(saved["labels"]), gold
     X, _ = cached_embeddings(name, texts)
-    tm = TopicModel(random_state=42).fit(texts, embeddings=X)
+    tm = TopicModel(random_state=int(seed)).fit(texts, embeddings=X)
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"digest": digest, "topics": [t.to_dict() for t in tm.topics_],
                                 "labels": [int(x) for x in tm.labels_]}))
@@ -220,17 +222,34 @@ def bertopic_labels(path: str, topics: list[Any], threads: int) -> tuple[list[st
 CPU_SECONDS: dict[int, float] = {}
 
 
+#: label_select.FIELD_INSTRUCTION before 2026-12-03 19:20 UTC (the default labeler then: this field prompt and the
+#: score alone, no coverage rule; ``--previous-default``)
+PREVIOUS_FIELD_INSTRUCTION = (
+    "Read the keywords and key phrases of one topic found in a collection of texts. "
+    "Answer with the name of the field, activity or product the topic belongs to, in 1 or 2 words, "
+    "as a library or a forum would name a section."
+)
+
+
 def textmine_labels(model: str, topics: list[Any], before: bool, coverage: bool = True,
-                    field_coverage: float | None = None) -> tuple[list[str], list[str], float, Any]:
+                    field_coverage: float | None = None,
+                    previous: bool = False) -> tuple[list[str], list[str], float, Any]:
     from textmine.llm import LLM, load_llm
     from textmine.topics import TopicLabeler
+    from textmine.topics import label_select as S
 
     llm = LLM(model, cache=False) if model.endswith(".gguf") else load_llm(model, cache=False)
     labeler = (TopicLabeler(llm=llm, n_docs=0, n_phrases=0, check=False, instruction=BEFORE_INSTRUCTION,
                             examples=BEFORE_EXAMPLES) if before
-               else TopicLabeler(llm=llm, coverage=coverage, field_coverage=field_coverage))
+               else TopicLabeler(llm=llm, coverage=coverage and not previous, field_coverage=field_coverage))
+    field_instruction = S.FIELD_INSTRUCTION
+    if previous:  # the previous default labeler: its field prompt, the score alone
+        S.FIELD_INSTRUCTION = PREVIOUS_FIELD_INSTRUCTION
     t0, c0 = time.perf_counter(), time.process_time()
-    labels = labeler.label(topics)
+    try:
+        labels = labeler.label(topics)
+    finally:
+        S.FIELD_INSTRUCTION = field_instruction
     secs = time.perf_counter() - t0
     CPU_SECONDS[id(labels)] = time.process_time() - c0
     written = getattr(labeler, "written_labels_", None) if labeler.select else None
@@ -257,6 +276,10 @@ def main() -> None:
                          "field label's coverage rule)")
     ap.add_argument("--field-coverage", type=float, default=None,
                     help="TopicLabeler(field_coverage=X): the field label when it covers every document (an option)")
+    ap.add_argument("--seed", type=int, default=42, help="TopicModel's random_state for the topics (42: the reported)")
+    ap.add_argument("--previous-default", action="store_true",
+                    help="also the default labeler as it was before 2026-12-03 19:20 UTC (the earlier field prompt, "
+                         "the score alone), on the same topics, before the default one")
     ap.add_argument("--out", default=None, help="the page (default: none; see --merge)")
     ap.add_argument("--json", default=str(HERE / "results" / "llm_assist_labels.json"))
     ap.add_argument("--note", default="", help="a sentence for the page about how the runs were made (with --merge)")
@@ -289,12 +312,16 @@ def main() -> None:
         cmd += " --no-coverage"
     if args.field_coverage is not None:
         cmd += f" --field-coverage {args.field_coverage}"
+    if args.previous_default:
+        cmd += " --previous-default"
+    if args.seed != 42:
+        cmd += f" --seed {args.seed}"
     if args.json:
         cmd += f" --json {args.json}"
     results: dict[str, Any] = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "judge": judge.name,
-                               "threads": threads, "load_start": os.getloadavg()[0], "datasets": {}}
+                               "seed": args.seed, "threads": threads, "load_start": os.getloadavg()[0], "datasets": {}}
     for name in args.datasets.split(","):
-        topics, assign, gold = topics_for(name)
+        topics, assign, gold = topics_for(name, seed=args.seed)
         topics = [t for t in topics if t.size > 0]
         k = len(topics)
         runs: list[tuple[str, list[str], list[str], float]] = []
@@ -303,6 +330,12 @@ def main() -> None:
                 labels, raw, secs, _ = textmine_labels(MODELS[m], topics, before=True)
                 runs.append((f"textmine {m}, before", labels, raw, secs))
                 print(name, runs[-1][0], f"{secs / k:.2f} s/topic", flush=True)
+            if args.previous_default:
+                labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, previous=True)
+                tag = ", previous default (score alone, earlier field prompt)"
+                runs.append((f"textmine {m}{tag}, written label only", written[0], written[1], None))
+                runs.append((f"textmine {m}{tag}", labels, raw, secs))
+                print(name, runs[-1][0], f"{secs / k:.2f} s/topic", f"load {os.getloadavg()[0]:.1f}", flush=True)
             labels, raw, secs, written = textmine_labels(MODELS[m], topics, before=False, coverage=not args.no_coverage,
                                                          field_coverage=args.field_coverage)
             tag = (", no coverage rule" if args.no_coverage else
