@@ -102,7 +102,7 @@ DOC_TOKENS = 32
 #: "Crisp pizza crust", "Band lineup mix", "Savings", "Space missions"). A broad field label can lose a fine class
 #: ("Sports" for an ice-hockey topic next to a baseball one). Reported sets, the same topics (seed 42, this
 #: machine), default / score alone / top words: StackOverflow 0.962 / 0.962 / 0.983, AG News 0.904 / 0.923 /
-#: 0.914, 20 Newsgroups 0.605 / 0.550 / 0.551; other seeds and the cost (0.6-0.8 s per topic):
+#: 0.914, 20 Newsgroups 0.605 / 0.550 / 0.551; other seeds and the cost (about 1 s per topic):
 #: docs/benchmarks/llm_assist_labels.md, "The coverage rule is the default".
 FIELD_COVERAGE: float | None = 0.0
 #: defaults chosen on development topics (see the module docs): 17 topics of 3,000 20 Newsgroups documents
