@@ -167,6 +167,9 @@ def test_keywords_pieces_change_only_how_work_is_spread(client, texts):
         assert got.tolist() == want and list(got.index) == list(range(60)), k
         tasks = [key for key in dict(out.__dask_graph__()) if "keywords_partition" in str(key)]
         assert len(tasks) == 3 * (k or pieces_per_partition(3, 2)), (k, len(tasks))
+    for bad in ("4", 2.5, 0, True):  # a clear textmine error, not pandas' or Python's
+        with pytest.raises(InputError, match="pieces"):
+            keywords_collection(kx, coll, pieces=bad)
     # the automatic choice: >= 8 tasks a worker thread, at most 64 pieces a partition, none when there are enough
     assert [pieces_per_partition(p, t) for p, t in ((5, 2), (1, 2), (3, 2), (8, 2), (16, 2), (1, 1000))] == \
         [4, 16, 6, 2, 1, 64]

@@ -108,12 +108,15 @@ def _join(pieces: list[Any]) -> Any:
 def map_pieces(collection: Any, fn: Callable[..., Any], *args: Any, meta: Any, pieces: int | None = None) -> Any:
     """``collection.map_partitions(fn, *args, meta=meta)``, each partition cut into ``pieces`` slices run as
     tasks of their own and joined again (see the module docs). ``pieces``: None -- :func:`pieces_per_partition`
-    of the partitions that will really run and the active client's worker threads; 1 -- not cut. ``fn`` must
+    of the partitions that will really run and the active client's worker threads; 1 -- not cut; anything but an
+    integer >= 1: :class:`~textmine.errors.InputError`. ``fn`` must
     map a slice to the slice's rows of what it maps the whole partition to."""
     if pieces is None:
         collection = collection.optimize()  # the partitions that will run (dask may fuse small files)
         pieces = pieces_per_partition(collection.npartitions, worker_threads())
-    k = int(pieces)
+    from .._validation import check_positive_int
+
+    k = check_positive_int(pieces, "pieces")  # a non-integer or < 1: InputError
     if k <= 1:
         return collection.map_partitions(fn, *args, meta=meta)
     import dask
