@@ -55,8 +55,50 @@ _PREVIOUS = (
     "Answer with the name of the field, activity or product the topic belongs to, in 1 or 2 words, "
     "as a library or a forum would name a section."
 )
-#: name -> (instruction, examples); "specific" became label_select.FIELD_INSTRUCTION
+#: the field label told apart from the topic's nearest topics (added 2026-12-03 21:40 UTC): the prompt adds a line
+#: "Other topics: ..." with the top words of the 3 topics nearest to it (cosine of MiniLM embeddings of their top
+#: ten words), so the answer is a name for this topic that is not also the name of its neighbours ("Hockey" next to a
+#: baseball topic, not "Sports")
+_NEIGHBOURS = (
+    "Read the keywords and key phrases of one topic found in a collection of texts, and the keywords of "
+    "other topics of the same collection. Answer with the most specific name that covers all of this topic's "
+    "keywords and does not fit the other topics: the field, activity or product the topic belongs to, "
+    "in 1 or 2 words, as a library or a forum would name a section."
+)
+_EXAMPLES_NEIGHBOURS = (
+    ("Keywords: garden, plants, soil, seeds, tomatoes, watering\n"
+     "Key phrases: vegetable garden, tomato plants, potting soil\n"
+     "Other topics: lawn, mower, grass, mowing, turf; roses, pruning, bloom, flowers, petals", "Vegetable gardening"),
+    ("Keywords: opening, pawn, rook, endgame, grandmaster, move\n"
+     "Key phrases: queen's gambit, rook endgame, world championship\n"
+     "Other topics: poker, cards, bet, chips, bluff; dice, board, monopoly, tokens, players", "Chess"),
+    ("Keywords: dataframe, pandas, column, csv, index, rows\n"
+     "Key phrases: pandas dataframe, csv file, column names\n"
+     "Other topics: numpy, array, shape, dtype, axis; matplotlib, plot, figure, axes, legend", "Pandas"),
+)
+N_NEIGHBOURS = 3
+NEIGHBOUR_WORDS = 5
+
+
+def neighbour_lines(emb, topics) -> dict[int, str]:
+    """topic id -> "Other topics: ..." (the top words of its N_NEIGHBOURS nearest topics)."""
+    ts = [t for t in topics if int(t.id) >= 0]
+    if len(ts) < 2:
+        return {}
+    E = S._unit(emb.encode([", ".join(str(w) for w, _ in list(t.words)[:10]) for t in ts]))
+    sim = E @ E.T
+    np.fill_diagonal(sim, -np.inf)
+    out = {}
+    for i, t in enumerate(ts):
+        near = np.argsort(-sim[i], kind="stable")[:N_NEIGHBOURS]
+        out[int(t.id)] = "Other topics: " + "; ".join(
+            ", ".join(str(w) for w, _ in list(ts[j].words)[:NEIGHBOUR_WORDS]) for j in near)
+    return out
+
+
+#: name -> (instruction, examples); "specific" became label_select.FIELD_INSTRUCTION; "neighbours": see _NEIGHBOURS
 VARIANTS: dict[str, tuple[str, tuple]] = {
+    "neighbours": (_NEIGHBOURS, _EXAMPLES_NEIGHBOURS),
     "current": (_PREVIOUS, S.FIELD_EXAMPLES),
     "specific": (_SPECIFIC, S.FIELD_EXAMPLES),
     "narrow-examples": (_PREVIOUS, _EXAMPLES_NARROW),
@@ -68,6 +110,7 @@ def topic_rows(llm, lab, emb, topics, variants) -> list[dict]:
     from textmine.topics.label import _without_instructions, label_problem
 
     phrases = lab.key_phrases(topics)
+    near = neighbour_lines(emb, topics) if "neighbours" in variants else {}
     out = []
     for t, ph in zip(topics, phrases):
         t0 = time.perf_counter()
@@ -80,7 +123,8 @@ def topic_rows(llm, lab, emb, topics, variants) -> list[dict]:
         for name in variants:
             t1 = time.perf_counter()
             instr, examples = VARIANTS[name]
-            field = lab._ask(llm, text, instr, examples) if text.strip() else ""
+            ftext = text + "\n" + near[int(t.id)] if name == "neighbours" and int(t.id) in near else text
+            field = lab._ask(llm, ftext, instr, examples) if text.strip() else ""
             answers = ([] if fallback else [written]) + ([field] if field else [])
             cands = S.candidate_labels(t, answers, ph, check=label_problem)
             n_written = sum(1 for c in cands[: len(answers)] if c in answers)
